@@ -1,0 +1,17 @@
+//! # play
+//!
+//! An agentless playbook engine. Input flows one way:
+//! `syntax` reads inventory, playbooks and roles into trees that keep every position;
+//! `template` renders Jinja expressions with Ansible's filters, tests and lazy variables;
+//! `plan` resolves hosts, expands roles, layers variables and cuts plays into batches;
+//! `executor` runs the plan (later: over `connection`, through `modules`);
+//! `output` reports every stage to the user. `cli` turns arguments into a run configuration.
+
+pub mod syntax;
+pub mod value;
+
+/// Run the command line; returns the process exit status.
+pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
+    let _ = args;
+    0
+}
