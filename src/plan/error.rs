@@ -1,0 +1,78 @@
+//! The plan stage's one error type: host patterns, variable layering, role expansion, batches.
+
+use crate::syntax::Span;
+use std::fmt;
+
+#[derive(Debug)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub span: Option<Span>,
+    pub help: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum ErrorKind {
+    /// A host pattern that cannot be parsed (`a[1:`, `~(`).
+    BadPattern { pattern: String, message: String },
+    /// A `serial` value that is not an integer, a percentage or a list of them.
+    BadSerial { message: String },
+    /// A template in a play keyword or file name failed.
+    Template { message: String },
+    /// Roles that depend on each other in a circle.
+    RoleCycle { chain: Vec<String> },
+    /// Anything the syntax stage reported while the plan loaded more files.
+    Syntax(Box<crate::syntax::Error>),
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, span: Option<Span>) -> Error {
+        Error { kind, span, help: None }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Error {
+        self.help = Some(help.into());
+        self
+    }
+
+    fn message(&self) -> String {
+        match &self.kind {
+            ErrorKind::BadPattern { pattern, message } => format!("bad host pattern '{pattern}': {message}"),
+            ErrorKind::BadSerial { message } => format!("bad serial: {message}"),
+            ErrorKind::Template { message } => message.clone(),
+            ErrorKind::RoleCycle { chain } => format!("role dependencies form a cycle: {}", chain.join(" -> ")),
+            ErrorKind::Syntax(e) => e.to_string(),
+        }
+    }
+}
+
+impl From<crate::syntax::Error> for Error {
+    fn from(e: crate::syntax::Error) -> Error {
+        Error::new(ErrorKind::Syntax(Box::new(e)), None)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let ErrorKind::Syntax(e) = &self.kind {
+            return write!(f, "{e}");
+        }
+        match &self.span {
+            Some(span) => {
+                write!(f, "{span}: {}", self.message())?;
+                let snippet = span.snippet();
+                if !snippet.is_empty() {
+                    write!(f, "\n{snippet}")?;
+                }
+            }
+            None => write!(f, "{}", self.message())?,
+        }
+        if let Some(help) = &self.help {
+            write!(f, "\n  = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;

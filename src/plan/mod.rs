@@ -1,0 +1,6 @@
+//! The plan: hosts resolved from patterns, roles expanded, variables layered, plays cut into
+//! batches, and the whole run compiled into an immutable task graph before any host is contacted.
+
+pub mod error;
+
+pub use error::{Error, ErrorKind, Result};
