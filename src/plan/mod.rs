@@ -3,5 +3,6 @@
 
 pub mod error;
 pub mod scope;
+pub mod tags;
 
 pub use error::{Error, ErrorKind, Result};
