@@ -1,0 +1,9 @@
+//! The command line and its configuration: arguments as `ansible-playbook` spells them,
+//! `ansible.cfg` and `ANSIBLE_*` settings merged under them, extra vars, and vault passwords,
+//! validated into one [`RunConfig`] that later stages read.
+
+mod args;
+pub mod error;
+
+pub use args::{Options, exit_status, parse_args};
+pub use error::{Error, ErrorKind, Result};
