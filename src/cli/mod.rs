@@ -3,6 +3,7 @@
 //! validated into one [`RunConfig`] that later stages read.
 
 mod args;
+pub mod config;
 pub mod error;
 
 pub use args::{Options, exit_status, parse_args};
