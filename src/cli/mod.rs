@@ -5,6 +5,10 @@
 mod args;
 pub mod config;
 pub mod error;
+mod run_config;
+mod settings;
 
 pub use args::{Options, exit_status, parse_args};
+pub use config::Environment;
 pub use error::{Error, ErrorKind, Result};
+pub use run_config::{InventorySource, Listing, RunConfig};
