@@ -5,6 +5,7 @@
 mod args;
 pub mod config;
 pub mod error;
+pub mod extra_vars;
 mod run_config;
 mod settings;
 
