@@ -87,12 +87,21 @@ mod tests {
         RunConfig::merge(o, &env, None, Vec::new()).expect("config")
     }
 
+    /// Config, answers typed, prompts expected, connection and become passwords expected.
+    type Case = (
+        RunConfig,
+        Vec<&'static str>,
+        &'static [&'static str],
+        Option<&'static str>,
+        Option<&'static str>,
+    );
+
     #[test]
     fn prompts_and_files() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("bp"), "becomepw\n").expect("write");
         std::fs::write(dir.path().join("vp"), "vaultpw\n").expect("write");
-        let cases: Vec<(RunConfig, Vec<&str>, &[&str], Option<&str>, Option<&str>)> = vec![
+        let cases: Vec<Case> = vec![
             (rc(dir.path(), |_| {}), vec![], &[], None, None),
             (
                 rc(dir.path(), |o| o.ask_pass = true),

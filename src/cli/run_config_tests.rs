@@ -328,6 +328,8 @@ fn cli_inventories_may_be_host_lists() {
     );
 }
 
+type EnvPairs = &'static [(&'static str, &'static str)];
+
 #[test]
 fn unknown_keys_are_ignored_and_bad_values_name_their_origin() {
     let f = Fixture::new();
@@ -337,7 +339,7 @@ fn unknown_keys_are_ignored_and_bad_values_name_their_origin() {
     );
     assert!(f.load(&[], |_| {}).is_ok());
 
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    let cases: &[(&str, EnvPairs, &str)] = &[
         (
             "[defaults]\nforks = many\n",
             &[],

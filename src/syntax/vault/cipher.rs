@@ -56,7 +56,7 @@ pub fn decrypt(env: &Envelope, password: &[u8]) -> Option<Vec<u8>> {
     let mut buf = env.ciphertext.clone();
     keystream(&keys, &mut buf);
     let pad = usize::from(*buf.last()?);
-    if pad == 0 || pad > BLOCK || pad > buf.len() || buf.len() % BLOCK != 0 {
+    if pad == 0 || pad > BLOCK || pad > buf.len() || !buf.len().is_multiple_of(BLOCK) {
         return None;
     }
     if !buf[buf.len() - pad..]

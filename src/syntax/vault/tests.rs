@@ -86,9 +86,12 @@ fn span() -> Span {
     )
 }
 
+/// (label, password) pairs.
+type Passwords = &'static [(&'static str, &'static str)];
+
 #[test]
 fn ansible_vault_vectors_decrypt() {
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    let cases: &[(&str, Passwords, &str)] = &[
         (V11_SECRET_VALUE, &[("default", HUNTER2)], "secret value"),
         (V12_PROD_MULTILINE, &[("prod", HORSE)], "multi\nline\n"),
         // A 1.2 label that matches no password still tries every password.
