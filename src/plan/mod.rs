@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod scope;
+pub mod serial;
 pub mod tags;
 
 pub use error::{Error, ErrorKind, Result};

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod node;
 pub mod span;
+pub mod vault;
 pub mod yaml;
 
 pub use error::{Error, ErrorKind, Result};

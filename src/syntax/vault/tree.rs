@@ -1,0 +1,135 @@
+//! Decrypting what the YAML loader found: inline `!vault` values in a tree, and whole files
+//! written by `ansible-vault encrypt`.
+
+use super::envelope;
+use super::secrets::VaultSecrets;
+use crate::syntax::error::{Error, ErrorKind, Result};
+use crate::syntax::node::{Node, NodeKind};
+use crate::syntax::span::{SourceFile, Span};
+use crate::syntax::yaml;
+use crate::value::VaultValue;
+use std::path::Path;
+use std::sync::Arc;
+
+const WRONG: &str = "decryption failed: wrong vault password or the data was changed";
+const HOW: &str = "give the vault password with --vault-password-file FILE, --vault-id label@FILE or --ask-vault-pass";
+
+/// Decrypt vault envelope text; errors point at `span` and never carry plaintext.
+pub fn decrypt_text(text: &str, secrets: &VaultSecrets, span: &Span) -> Result<Vec<u8>> {
+    let env = envelope::parse(text).map_err(|reason| {
+        Error::at(
+            ErrorKind::Vault {
+                message: format!("malformed vault data: {reason}"),
+            },
+            span,
+        )
+        .with_help("re-encrypt the value with ansible-vault")
+    })?;
+    if secrets.is_empty() {
+        return Err(Error::at(
+            ErrorKind::Vault {
+                message: "this is vault-encrypted and no vault password was given".into(),
+            },
+            span,
+        )
+        .with_help(HOW));
+    }
+    secrets
+        .candidates(env.label.as_deref())
+        .find_map(|s| super::cipher::decrypt(&env, s.expose()))
+        .ok_or_else(|| {
+            Error::at(
+                ErrorKind::Vault {
+                    message: WRONG.into(),
+                },
+                span,
+            )
+            .with_help("check the vault password (and vault id label) you gave")
+        })
+}
+
+/// Fill in the plaintext of every `!vault` value in the tree. Without any password the values
+/// stay encrypted (using one later is the error); with passwords, one that none of them
+/// opens is an error here, before anything runs.
+pub fn decrypt_in_place(node: &mut Node, secrets: &VaultSecrets) -> Result<()> {
+    if secrets.is_empty() {
+        return Ok(());
+    }
+    match &mut node.kind {
+        NodeKind::Vault(v) if v.plaintext.is_none() => {
+            let bytes = decrypt_text(&v.ciphertext, secrets, &node.span)?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Error::at(
+                    ErrorKind::Vault {
+                        message: "the decrypted vault value is not UTF-8 text".into(),
+                    },
+                    &node.span,
+                )
+            })?;
+            *v = Arc::new(VaultValue {
+                ciphertext: v.ciphertext.clone(),
+                plaintext: Some(text),
+            });
+        }
+        NodeKind::Seq(items) => {
+            for item in items {
+                decrypt_in_place(item, secrets)?;
+            }
+        }
+        NodeKind::Map(entries) => {
+            for (_, value) in entries {
+                decrypt_in_place(value, secrets)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Load a YAML file that may be encrypted as a whole. Spans into a decrypted file keep
+/// path, line and column but carry no text, so no error can quote the secret content.
+pub fn load_maybe_encrypted_yaml(path: &Path, secrets: &VaultSecrets) -> Result<Node> {
+    let source = yaml::read_source(path)?;
+    if !envelope::is_encrypted(&source.text) {
+        let mut node = yaml::parse(source)?;
+        decrypt_in_place(&mut node, secrets)?;
+        return Ok(node);
+    }
+    let file_span = Span::new(SourceFile::new(path, ""), 0, 0);
+    if secrets.is_empty() {
+        return Err(Error::at(ErrorKind::Vault { message: format!("{} is vault-encrypted and no vault password was given", path.display()) }, &file_span)
+            .with_help(format!("run with --vault-password-file FILE (or --vault-id label@FILE, or --ask-vault-pass) to decrypt {}", path.display())));
+    }
+    let bytes = decrypt_text(&source.text, secrets, &file_span)?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::at(
+            ErrorKind::Vault {
+                message: "the decrypted file is not UTF-8 text".into(),
+            },
+            &file_span,
+        )
+    })?;
+    let blind = SourceFile::new(path, "");
+    let mut node = match yaml::parse(SourceFile::new(path, text)) {
+        Ok(n) => n,
+        Err(mut e) => {
+            e.span = e.span.map(|s| Span::new(blind.clone(), s.line, s.col));
+            return Err(e);
+        }
+    };
+    reanchor(&mut node, &blind);
+    decrypt_in_place(&mut node, secrets)?;
+    Ok(node)
+}
+
+fn reanchor(node: &mut Node, source: &Arc<SourceFile>) {
+    node.span = Span::new(source.clone(), node.span.line, node.span.col);
+    match &mut node.kind {
+        NodeKind::Seq(items) => items.iter_mut().for_each(|n| reanchor(n, source)),
+        NodeKind::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            reanchor(k, source);
+            reanchor(v, source);
+        }),
+        _ => {}
+    }
+}
