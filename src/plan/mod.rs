@@ -2,5 +2,6 @@
 //! batches, and the whole run compiled into an immutable task graph before any host is contacted.
 
 pub mod error;
+pub mod roles;
 
 pub use error::{Error, ErrorKind, Result};

@@ -147,3 +147,6 @@ fn import_playbook(
     }
     Ok(plays)
 }
+
+#[cfg(test)]
+mod tests;
