@@ -167,8 +167,16 @@ pub fn check_cycles(store: &RoleStore) -> Result<()> {
         if !cyclic {
             continue;
         }
-        // Tarjan yields components in reverse order; start from the earliest-loaded role.
-        let Some(&start) = scc.iter().min_by_key(|n| n.index()) else {
+        // Start from the role the user reached first, so the chain reads as written.
+        let reached = |n: &&NodeIndex| {
+            let key = graph.node_weight(**n).copied();
+            store
+                .first_reached
+                .iter()
+                .position(|k| Some(k) == key)
+                .unwrap_or(usize::MAX)
+        };
+        let Some(&start) = scc.iter().min_by_key(reached) else {
             continue;
         };
         if let Some((path, closing)) = find_cycle(&graph, start, &scc) {
@@ -228,4 +236,128 @@ fn edges_of(graph: &DiGraph<&RoleKey, &RoleRef>, n: NodeIndex) -> Vec<(NodeIndex
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::playbook::{Playbook, load_playbook};
+    use crate::syntax::role::RoleSearch;
+    use std::path::Path;
+
+    fn fixture(name: &str) -> Playbook {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/playbooks")
+            .join(name)
+            .join("site.yml");
+        load_playbook(&p, &RoleSearch::default()).expect("fixture loads")
+    }
+
+    fn names(list: &[RoleInstance]) -> Vec<String> {
+        list.iter()
+            .map(|i| format!("{}<{}>", i.role.name, i.parents.join("/")))
+            .collect()
+    }
+
+    #[test]
+    fn dependencies_first_and_identical_uses_run_once() {
+        let pb = fixture("full");
+        let mut ex = RoleExpander::new(&pb.roles).expect("no cycles");
+        let got = names(&ex.play_roles(&pb.plays[1]).expect("expands"));
+        // app twice with the same (empty) params runs once; app with other vars runs again;
+        // common with a parameter is a new use; common as a dependency of db was already run.
+        assert_eq!(
+            got,
+            ["common<app>", "db<app>", "app<>", "app<>", "common<>"]
+        );
+    }
+
+    #[test]
+    fn import_role_runs_again_unless_told_not_to() {
+        let pb = fixture("full");
+        let mut ex = RoleExpander::new(&pb.roles).expect("no cycles");
+        let first = ex.play_roles(&pb.plays[1]).expect("expands");
+        let app = first
+            .iter()
+            .find(|i| i.role.name == "app")
+            .map(|i| i.via.clone())
+            .expect("app");
+        assert_eq!(
+            names(&ex.import_role(&app, true).expect("expands")),
+            ["app<>"]
+        );
+        assert!(ex.import_role(&app, false).expect("expands").is_empty());
+    }
+
+    #[test]
+    fn allow_duplicates_in_meta_lets_a_role_run_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let w = |p: &str, t: &str| {
+            let path = dir.path().join(p);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, t).expect("write");
+        };
+        w("site.yml", "- hosts: all\n  roles: [a, a, b, b]\n");
+        w("roles/a/meta/main.yml", "allow_duplicates: true\n");
+        w("roles/b/tasks/main.yml", "[]\n");
+        let pb =
+            load_playbook(&dir.path().join("site.yml"), &RoleSearch::default()).expect("loads");
+        let mut ex = RoleExpander::new(&pb.roles).expect("no cycles");
+        assert_eq!(
+            names(&ex.play_roles(&pb.plays[0]).expect("expands")),
+            ["a<>", "a<>", "b<>"]
+        );
+    }
+
+    #[test]
+    fn dependency_cycle_is_named_and_located() {
+        let pb = fixture("cycle");
+        let err = match RoleExpander::new(&pb.roles) {
+            Ok(_) => panic!("cycle not found"),
+            Err(e) => e,
+        };
+        let text = err.to_string();
+        assert!(
+            text.contains("role dependencies form a cycle: a -> b -> c -> a"),
+            "{text}"
+        );
+        let first = text.lines().next().unwrap_or_default();
+        assert!(
+            first.contains("roles/c/meta/main.yml:3:5:"),
+            "the dependency that closes the cycle: {first}"
+        );
+    }
+
+    #[test]
+    fn cycle_through_import_role_is_found() {
+        let pb = fixture("import_cycle");
+        let err = match RoleExpander::new(&pb.roles) {
+            Ok(_) => panic!("cycle not found"),
+            Err(e) => e,
+        };
+        let text = err.to_string();
+        assert!(
+            text.contains("cycle: x -> y -> x") || text.contains("cycle: y -> x -> y"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn self_dependency_is_a_cycle() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("roles/s/meta")).expect("mkdir");
+        std::fs::write(dir.path().join("site.yml"), "- hosts: all\n  roles: [s]\n").expect("write");
+        std::fs::write(
+            dir.path().join("roles/s/meta/main.yml"),
+            "dependencies: [s]\n",
+        )
+        .expect("write");
+        let pb =
+            load_playbook(&dir.path().join("site.yml"), &RoleSearch::default()).expect("loads");
+        let err = RoleExpander::new(&pb.roles)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("cycle: s -> s"), "{err}");
+    }
 }

@@ -222,8 +222,10 @@ fn old_style(value: &Node, span: &Span) -> Result<(&'static ModuleSpec, String, 
 }
 
 fn check_args(spec: &ModuleSpec, written: &str, args: &Map, span: &Span) -> Result<()> {
-    if spec.raw_params == RawParams::No {
-        if let Some(raw) = args.get("_raw_params") {
+    if spec.raw_params == RawParams::No
+        && let Some(raw) = args.get("_raw_params")
+    {
+        {
             return Err(Error::at(
                 ErrorKind::InvalidValue {
                     what: format!("arguments of '{written}'"),
@@ -237,8 +239,10 @@ fn check_args(spec: &ModuleSpec, written: &str, args: &Map, span: &Span) -> Resu
             .with_help("write arguments as key=value pairs or as a mapping"));
         }
     }
-    if spec.raw_params != RawParams::FreeForm {
-        if let Some(bad) = args.keys().find(|k| k.starts_with("_ansible_")) {
+    if spec.raw_params != RawParams::FreeForm
+        && let Some(bad) = args.keys().find(|k| k.starts_with("_ansible_"))
+    {
+        {
             return Err(Error::at(
                 ErrorKind::InvalidValue {
                     what: format!("arguments of '{written}'"),

@@ -102,6 +102,8 @@ pub struct Import {
     pub target: ImportTarget,
 }
 
+// Imports are few and already boxed inside `TaskItem`: variant sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum ImportTarget {
     /// `import_tasks: file.yml`. `path` and `children` are `None` when the file name is
@@ -160,6 +162,9 @@ pub struct Playbook {
 #[derive(Debug, Default)]
 pub struct RoleStore {
     pub roles: IndexMap<RoleKey, std::sync::Arc<crate::syntax::role::Role>>,
+    /// Roles in the order they were first reached (a role before its dependencies), for
+    /// messages that should follow the order the user wrote.
+    pub first_reached: Vec<RoleKey>,
 }
 
 impl RoleStore {

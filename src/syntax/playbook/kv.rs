@@ -284,7 +284,8 @@ mod tests {
 
     #[test]
     fn parse_kv_reads_pairs_and_raw_words() {
-        let cases: &[(&str, bool, &[(&str, &str)])] = &[
+        type Case<'a> = (&'a str, bool, &'a [(&'a str, &'a str)]);
+        let cases: &[Case] = &[
             ("src=a dest=b", false, &[("src", "a"), ("dest", "b")]),
             (
                 "dest='/tmp/x y' mode=0644",

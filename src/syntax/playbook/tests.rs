@@ -23,6 +23,11 @@ fn load_files(files: &[(&str, &str)]) -> (tempfile::TempDir, crate::syntax::Resu
     (dir, pb)
 }
 
+/// (what, files, expected `file:line:col`, texts the message must contain)
+type ErrorCase<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a [&'a str]);
+/// (what, files, number of plays)
+type OkCase<'a> = (&'a str, &'a [(&'a str, &'a str)], usize);
+
 fn task(item: &TaskItem) -> &Task {
     match item {
         TaskItem::Task(t) => t,
@@ -228,7 +233,7 @@ fn roles_load_defaults_vars_meta_and_handlers() {
 
 #[test]
 fn errors_point_at_the_problem_and_suggest_a_fix() {
-    let cases: &[(&str, &[(&str, &str)], &str, &[&str])] = &[
+    let cases: &[ErrorCase] = &[
         (
             "misspelt task keyword",
             &[(
@@ -514,7 +519,7 @@ fn errors_point_at_the_problem_and_suggest_a_fix() {
 
 #[test]
 fn odd_but_valid_input_loads() {
-    let cases: &[(&str, &[(&str, &str)], usize)] = &[
+    let cases: &[OkCase] = &[
         ("empty playbook", &[("site.yml", "# nothing\n")], 0),
         (
             "empty task list",

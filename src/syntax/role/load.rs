@@ -182,6 +182,7 @@ pub(crate) fn ensure_loaded(
         return Ok(());
     }
     loader.loading.insert(key.clone());
+    loader.roles.first_reached.push(key.clone());
     let out = load_role(loader, key, name, play_dir, span);
     loader.loading.remove(key);
     let role = out?;
