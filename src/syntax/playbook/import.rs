@@ -35,7 +35,7 @@ pub(crate) fn resolve(
     })))
 }
 
-fn bad_options(action: &Action, allowed: &[&str]) -> Result<()> {
+pub(crate) fn check_options(action: &Action, allowed: &[&str]) -> Result<()> {
     let bad: Vec<&str> = action
         .args
         .keys()
@@ -60,7 +60,7 @@ fn bad_options(action: &Action, allowed: &[&str]) -> Result<()> {
 }
 
 fn import_tasks(action: &Action, ctx: &TaskCtx, loader: &mut Loader) -> Result<ImportTarget> {
-    bad_options(action, &["_raw_params", "file"])?;
+    check_options(action, &["_raw_params", "file"])?;
     let file = action
         .args
         .get("_raw_params")
@@ -136,22 +136,22 @@ fn text_arg(action: &Action, key: &str) -> Result<Option<String>> {
     }
 }
 
+/// Options `import_role` and `include_role` accept.
+pub(crate) const ROLE_OPTIONS: &[&str] = &[
+    "allow_duplicates",
+    "apply",
+    "defaults_from",
+    "handlers_from",
+    "name",
+    "public",
+    "role",
+    "rolespec_validate",
+    "tasks_from",
+    "vars_from",
+];
+
 fn import_role(action: &Action, ctx: &TaskCtx, loader: &mut Loader) -> Result<ImportTarget> {
-    bad_options(
-        action,
-        &[
-            "allow_duplicates",
-            "apply",
-            "defaults_from",
-            "handlers_from",
-            "name",
-            "public",
-            "role",
-            "rolespec_validate",
-            "tasks_from",
-            "vars_from",
-        ],
-    )?;
+    check_options(action, ROLE_OPTIONS)?;
     if action.args.contains_key("apply") {
         return Err(Error::at(
             ErrorKind::InvalidValue {

@@ -58,7 +58,11 @@ fn parse_item(node: &Node, ctx: &TaskCtx, loader: &mut Loader) -> Result<TaskIte
         return Err(Error::at(ErrorKind::WrongType { what: what.to_string(), expected: "a mapping", found: node.type_name() }, &node.span)
             .with_help("a task is a mapping of keywords and one module, such as `- name: x` / `  debug: msg=hi`"));
     }
-    if node.get("block").is_some() {
+    // Ansible treats any of the three section keys as a block.
+    if ["block", "rescue", "always"]
+        .iter()
+        .any(|k| node.get(k).is_some())
+    {
         parse_block(node, ctx, loader)
     } else {
         parse_task(node, ctx, loader)
@@ -345,6 +349,21 @@ fn parse_task(node: &Node, ctx: &TaskCtx, loader: &mut Loader) -> Result<TaskIte
                 )
                 .with_help(help));
             }
+        }
+    }
+    if m == "include_tasks" {
+        super::import::check_options(&action, &["_raw_params", "apply", "file"])?;
+    }
+    if m == "include_role" {
+        super::import::check_options(&action, super::import::ROLE_OPTIONS)?;
+        if !action.args.contains_key("name") && !action.args.contains_key("role") {
+            return Err(Error::at(
+                ErrorKind::Missing {
+                    what: "name".into(),
+                    context: "include_role",
+                },
+                &action.span,
+            ));
         }
     }
     if matches!(m, "import_tasks" | "import_role") {
