@@ -51,7 +51,7 @@ pub(crate) fn parse_action(source: ActionSource, args_node: Option<&Node>) -> Re
     for (k, v) in inline {
         args.insert(k, v);
     }
-    check_args(spec, &written, &args, &span)?;
+    finish_args(spec, &written, &mut args, &span)?;
     Ok(Action {
         module: spec,
         written,
@@ -221,36 +221,60 @@ fn old_style(value: &Node, span: &Span) -> Result<(&'static ModuleSpec, String, 
     }
 }
 
-fn check_args(spec: &ModuleSpec, written: &str, args: &Map, span: &Span) -> Result<()> {
+/// Ansible's last touches on arguments: a whole-template free text on a module that takes
+/// none becomes `_variable_params` (a mapping known when templated), other free text is an
+/// error, and `cmd` of command/shell/script is their free text.
+fn finish_args(spec: &ModuleSpec, written: &str, args: &mut Map, span: &Span) -> Result<()> {
+    let invalid = |message: String| {
+        Error::at(
+            ErrorKind::InvalidValue {
+                what: format!("arguments of '{written}'"),
+                message,
+            },
+            span,
+        )
+    };
+    let raw_text = args
+        .get("_raw_params")
+        .map(|v| v.as_str().map(str::to_string));
     if spec.raw_params == RawParams::No
-        && let Some(raw) = args.get("_raw_params")
+        && let Some(raw) = raw_text.clone()
+        && raw.as_deref() != Some("")
     {
-        {
-            return Err(Error::at(
-                ErrorKind::InvalidValue {
-                    what: format!("arguments of '{written}'"),
-                    message: format!(
-                        "'{}' is not a key=value pair and this module takes no free-form text",
-                        raw
-                    ),
-                },
-                span,
-            )
-            .with_help("write arguments as key=value pairs or as a mapping"));
+        match raw {
+            Some(t) if t.contains("{{") || t.contains("{%") => {
+                args.shift_remove("_raw_params");
+                args.insert("_variable_params".to_string(), Value::Str(t));
+            }
+            _ => {
+                let shown = args
+                    .get("_raw_params")
+                    .map(|v| v.to_string())
+                    .unwrap_or_default();
+                return Err(invalid(format!(
+                    "'{shown}' is not a key=value pair and this module takes no free-form text"
+                ))
+                .with_help("write arguments as key=value pairs or as a mapping"));
+            }
         }
+    }
+    if matches!(spec.name, "command" | "shell" | "script")
+        && let Some(cmd) = args.shift_remove("cmd")
+    {
+        if raw_text.flatten().is_some_and(|t| !t.is_empty()) {
+            return Err(
+                invalid("'cmd' cannot be used together with free-form text".into())
+                    .with_help("put the command in one place or the other"),
+            );
+        }
+        args.insert("_raw_params".to_string(), cmd);
     }
     if spec.raw_params != RawParams::FreeForm
         && let Some(bad) = args.keys().find(|k| k.starts_with("_ansible_"))
     {
-        {
-            return Err(Error::at(
-                ErrorKind::InvalidValue {
-                    what: format!("arguments of '{written}'"),
-                    message: format!("'{bad}': the _ansible_ prefix is reserved"),
-                },
-                span,
-            ));
-        }
+        return Err(invalid(format!(
+            "'{bad}': the _ansible_ prefix is reserved"
+        )));
     }
     Ok(())
 }

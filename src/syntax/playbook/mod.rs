@@ -149,4 +149,5 @@ fn import_playbook(
 }
 
 #[cfg(test)]
+#[cfg(test)]
 mod tests;

@@ -598,6 +598,37 @@ fn odd_but_valid_input_loads() {
 }
 
 #[test]
+fn argument_touches_match_ansible() {
+    let (_dir, pb) = load_files(&[(
+        "site.yml",
+        "- hosts: all\n  tasks:\n    - copy: \"{{ copy_args }}\"\n    - command:\n        cmd: ls -l\n        chdir: /tmp\n    - command: echo hi\n      args:\n        chdir: /\n",
+    )]);
+    let pb = pb.expect("loads");
+    let tasks = &pb.plays[0].tasks;
+    assert_eq!(
+        task(&tasks[0]).action.args.get("_variable_params"),
+        Some(&s("{{ copy_args }}"))
+    );
+    assert_eq!(task(&tasks[0]).action.args.get("_raw_params"), None);
+    assert_eq!(
+        task(&tasks[1]).action.args.get("_raw_params"),
+        Some(&s("ls -l"))
+    );
+    assert_eq!(task(&tasks[1]).action.args.get("cmd"), None);
+    assert_eq!(task(&tasks[2]).action.args.get("chdir"), Some(&s("/")));
+    let (_dir, bad) = load_files(&[(
+        "site.yml",
+        "- hosts: all\n  tasks:\n    - command: ls\n      args: {cmd: pwd}\n",
+    )]);
+    assert!(
+        bad.err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+            .contains("'cmd' cannot be used")
+    );
+}
+
+#[test]
 fn role_by_path_is_named_by_its_last_component() {
     let (_dir, pb) = load_files(&[
         ("site.yml", "- hosts: all\n  roles: [roles/r]\n"),
