@@ -20,6 +20,8 @@ pub enum ErrorKind {
     Template { message: String },
     /// Roles that depend on each other in a circle.
     RoleCycle { chain: Vec<String> },
+    /// A role reference whose role was not loaded with the playbook (an engine bug).
+    RoleNotLoaded { name: String },
     /// Anything the syntax stage reported while the plan loaded more files.
     Syntax(Box<crate::syntax::Error>),
 }
@@ -47,6 +49,9 @@ impl Error {
             ErrorKind::Template { message } => message.clone(),
             ErrorKind::RoleCycle { chain } => {
                 format!("role dependencies form a cycle: {}", chain.join(" -> "))
+            }
+            ErrorKind::RoleNotLoaded { name } => {
+                format!("role '{name}' was not loaded with the playbook")
             }
             ErrorKind::Syntax(e) => e.to_string(),
         }

@@ -2,6 +2,7 @@
 //! batches, and the whole run compiled into an immutable task graph before any host is contacted.
 
 pub mod error;
+pub mod roles;
 pub mod scope;
 pub mod serial;
 pub mod tags;

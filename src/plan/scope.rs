@@ -63,7 +63,11 @@ impl Scope {
 
     /// The layer `name` comes from, for `-vvv` explanations and tests.
     pub fn origin(&self, name: &str) -> Option<Layer> {
-        self.layers.iter().rev().find(|(_, m)| m.contains_key(name)).map(|(l, _)| *l)
+        self.layers
+            .iter()
+            .rev()
+            .find(|(_, m)| m.contains_key(name))
+            .map(|(l, _)| *l)
     }
 
     /// Every visible name, each once.
@@ -94,7 +98,12 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> Arc<Map> {
-        Arc::new(pairs.iter().map(|(k, v)| (k.to_string(), Value::str(*v))).collect())
+        Arc::new(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::str(*v)))
+                .collect(),
+        )
     }
 
     #[test]
@@ -122,14 +131,20 @@ mod tests {
             for layer in order[..=i].iter().rev() {
                 scope.push(*layer, map(&[("x", &format!("{layer:?}"))]));
             }
-            assert_eq!(scope.get("x"), Some(&Value::str(format!("{winner:?}"))), "{winner:?} should win");
+            assert_eq!(
+                scope.get("x"),
+                Some(&Value::str(format!("{winner:?}"))),
+                "{winner:?} should win"
+            );
             assert_eq!(scope.origin("x"), Some(*winner));
         }
     }
 
     #[test]
     fn within_a_layer_the_later_push_wins() {
-        let scope = Scope::new().with(Layer::BlockVars, map(&[("x", "outer"), ("y", "outer")])).with(Layer::BlockVars, map(&[("x", "inner")]));
+        let scope = Scope::new()
+            .with(Layer::BlockVars, map(&[("x", "outer"), ("y", "outer")]))
+            .with(Layer::BlockVars, map(&[("x", "inner")]));
         assert_eq!(scope.get("x"), Some(&Value::str("inner")));
         assert_eq!(scope.get("y"), Some(&Value::str("outer")));
     }
@@ -145,7 +160,9 @@ mod tests {
 
     #[test]
     fn names_and_flatten_list_each_name_once_with_its_winner() {
-        let scope = Scope::new().with(Layer::PlayVars, map(&[("a", "play"), ("b", "play")])).with(Layer::TaskVars, map(&[("a", "task")]));
+        let scope = Scope::new()
+            .with(Layer::PlayVars, map(&[("a", "play"), ("b", "play")]))
+            .with(Layer::TaskVars, map(&[("a", "task")]));
         let mut names = scope.names();
         names.sort();
         assert_eq!(names, ["a", "b"]);

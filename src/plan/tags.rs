@@ -21,13 +21,21 @@ impl TagFilter {
     /// `only` empty means `all`.
     pub fn new(only: &[String], skip: &[String]) -> TagFilter {
         let split = |v: &[String]| -> BTreeSet<String> {
-            v.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+            v.iter()
+                .flat_map(|s| s.split(','))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
         };
         let mut only = split(only);
         if only.is_empty() {
             only.insert("all".to_string());
         }
-        TagFilter { only, skip: split(skip) }
+        TagFilter {
+            only,
+            skip: split(skip),
+        }
     }
 
     /// Whether the filter narrows anything at all.
@@ -39,7 +47,9 @@ impl TagFilter {
     pub fn runs(&self, tags: &BTreeSet<String>) -> bool {
         let untagged = tags.is_empty();
         let has = |t: &str| tags.contains(t);
-        let any_of = |set: &BTreeSet<String>| tags.iter().any(|t| set.contains(t)) || (untagged && set.contains("untagged"));
+        let any_of = |set: &BTreeSet<String>| {
+            tags.iter().any(|t| set.contains(t)) || (untagged && set.contains("untagged"))
+        };
 
         let selected = has("always")
             || (self.only.contains("all") && !has("never"))
@@ -64,7 +74,13 @@ mod tests {
     }
 
     fn filter(only: &str, skip: &str) -> TagFilter {
-        let v = |s: &str| if s.is_empty() { vec![] } else { vec![s.to_string()] };
+        let v = |s: &str| {
+            if s.is_empty() {
+                vec![]
+            } else {
+                vec![s.to_string()]
+            }
+        };
         TagFilter::new(&v(only), &v(skip))
     }
 
@@ -103,7 +119,11 @@ mod tests {
             ("all", "", &["never"], false),
         ];
         for (only, skip, t, want) in cases {
-            assert_eq!(filter(only, skip).runs(&tags(t)), *want, "-t {only:?} --skip-tags {skip:?} on {t:?}");
+            assert_eq!(
+                filter(only, skip).runs(&tags(t)),
+                *want,
+                "-t {only:?} --skip-tags {skip:?} on {t:?}"
+            );
         }
     }
 

@@ -54,6 +54,8 @@ pub enum ErrorKind {
     },
     /// Roles that depend on each other in a circle.
     RoleCycle { chain: Vec<String> },
+    /// Task files or playbooks that import each other in a circle.
+    ImportCycle { chain: Vec<String> },
     /// An inventory or host pattern problem.
     Inventory { message: String },
     /// Vault data that cannot be decrypted: no password, the wrong one, or tampered data.
@@ -126,6 +128,9 @@ impl Error {
             }
             ErrorKind::RoleCycle { chain } => {
                 format!("role dependencies form a cycle: {}", chain.join(" -> "))
+            }
+            ErrorKind::ImportCycle { chain } => {
+                format!("imports form a cycle: {}", chain.join(" -> "))
             }
             ErrorKind::Inventory { message } => message.clone(),
             ErrorKind::Vault { message } => message.clone(),

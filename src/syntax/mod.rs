@@ -3,6 +3,8 @@
 
 pub mod error;
 pub mod node;
+pub mod playbook;
+pub mod role;
 pub mod span;
 pub mod vault;
 pub mod yaml;
