@@ -6,5 +6,6 @@ pub mod roles;
 pub mod scope;
 pub mod serial;
 pub mod tags;
+pub mod tree;
 
 pub use error::{Error, ErrorKind, Result};

@@ -19,6 +19,9 @@ pub struct RoleInstance {
     pub via: RoleRef,
     /// Names of the roles that pulled this one in as a dependency, outermost first.
     pub parents: Vec<String>,
+    /// The entries that pulled this one in, outermost first: their `tags` and `when` apply
+    /// to this role too.
+    pub parent_refs: Vec<RoleRef>,
     /// An identical use already ran in this play: listed, but skipped when running.
     pub duplicate: bool,
 }
@@ -69,7 +72,7 @@ impl<'a> RoleExpander<'a> {
     pub fn play_roles(&mut self, play: &Play) -> Result<Vec<RoleInstance>> {
         let mut out = Vec::new();
         for r in &play.roles {
-            self.expand_into(r, None, &[], &mut out)?;
+            self.expand_into(r, None, &[], &[], &mut out)?;
         }
         Ok(out)
     }
@@ -82,7 +85,7 @@ impl<'a> RoleExpander<'a> {
         allow_duplicates: bool,
     ) -> Result<Vec<RoleInstance>> {
         let mut out = Vec::new();
-        self.expand_into(r, Some(allow_duplicates), &[], &mut out)?;
+        self.expand_into(r, Some(allow_duplicates), &[], &[], &mut out)?;
         Ok(out)
     }
 
@@ -91,6 +94,7 @@ impl<'a> RoleExpander<'a> {
         r: &RoleRef,
         allow_override: Option<bool>,
         parents: &[String],
+        parent_refs: &[RoleRef],
         out: &mut Vec<RoleInstance>,
     ) -> Result<()> {
         let role = self.store.get(&r.key).cloned().ok_or_else(|| {
@@ -103,9 +107,11 @@ impl<'a> RoleExpander<'a> {
         })?;
         let mut chain = parents.to_vec();
         chain.push(role.name.clone());
+        let mut refs = parent_refs.to_vec();
+        refs.push(r.clone());
         // Dependencies dedupe on their own, even when this role itself is skipped.
         for dep in &role.dependencies {
-            self.expand_into(dep, None, &chain, out)?;
+            self.expand_into(dep, None, &chain, &refs, out)?;
         }
         let id = Identity::of(r);
         let already = self.seen.contains(&id);
@@ -117,6 +123,7 @@ impl<'a> RoleExpander<'a> {
             role,
             via: r.clone(),
             parents: parents.to_vec(),
+            parent_refs: parent_refs.to_vec(),
             duplicate,
         });
         Ok(())

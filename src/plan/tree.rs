@@ -1,0 +1,248 @@
+//! A play's tasks as the run walks them: roles expanded (dependencies first), static imports
+//! in place, and what every task inherits from around it (tags, conditions, role) resolved
+//! once, here, so listings and the executor read the same tree.
+
+use super::roles::{RoleExpander, RoleInstance};
+use super::tags::TagFilter;
+use super::{Error, ErrorKind, Result};
+use crate::syntax::playbook::{ImportTarget, Keywords, Play, Spanned, Task, TaskItem};
+use crate::syntax::Span;
+use crate::value::Value;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// One task with everything it inherits.
+#[derive(Clone, Debug)]
+pub struct PlanTask {
+    pub task: Arc<Task>,
+    /// How `--list-tasks` names it (`role : name`, the name as written, or the action).
+    pub label: String,
+    /// Its own tags plus every inherited one (play, imports, roles, blocks).
+    pub tags: BTreeSet<String>,
+    /// Whether `--tags`/`--skip-tags` let it run.
+    pub selected: bool,
+    /// Conditions from enclosing blocks, imports and role entries, outermost first.
+    pub inherited_when: Vec<Spanned<Value>>,
+    /// The role it belongs to, if any.
+    pub role: Option<Arc<RoleInstance>>,
+}
+
+/// `block` / `rescue` / `always`.
+#[derive(Clone, Debug)]
+pub struct PlanBlock {
+    pub span: Span,
+    pub name: Option<String>,
+    pub block: Vec<PlanNode>,
+    pub rescue: Vec<PlanNode>,
+    pub always: Vec<PlanNode>,
+}
+
+#[derive(Clone, Debug)]
+pub enum PlanNode {
+    Task(PlanTask),
+    Block(PlanBlock),
+}
+
+/// The parts of a play, in the order they run (handlers are flushed after each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    PreTasks,
+    Roles,
+    Tasks,
+    PostTasks,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlayTree {
+    pub sections: Vec<(Section, Vec<PlanNode>)>,
+    pub handlers: Vec<PlanNode>,
+}
+
+impl PlayTree {
+    /// Tasks in run order, walking only `block:` parts (what `--list-tasks` shows).
+    pub fn listed_tasks(&self) -> Vec<&PlanTask> {
+        fn walk<'a>(nodes: &'a [PlanNode], out: &mut Vec<&'a PlanTask>) {
+            for n in nodes {
+                match n {
+                    PlanNode::Task(t) => out.push(t),
+                    PlanNode::Block(b) => walk(&b.block, out),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (_, nodes) in &self.sections {
+            walk(nodes, &mut out);
+        }
+        out
+    }
+
+    /// Every task, including rescue, always and handlers (for the graph).
+    pub fn task_count(&self) -> usize {
+        fn count(nodes: &[PlanNode]) -> usize {
+            nodes
+                .iter()
+                .map(|n| match n {
+                    PlanNode::Task(_) => 1,
+                    PlanNode::Block(b) => count(&b.block) + count(&b.rescue) + count(&b.always),
+                })
+                .sum()
+        }
+        self.sections.iter().map(|(_, n)| count(n)).sum::<usize>() + count(&self.handlers)
+    }
+}
+
+/// What a task inherits from where it stands.
+#[derive(Clone, Default)]
+struct Ctx {
+    tags: BTreeSet<String>,
+    when: Vec<Spanned<Value>>,
+    role: Option<Arc<RoleInstance>>,
+}
+
+impl Ctx {
+    fn with_keywords(&self, keywords: &Keywords, when: &[Spanned<Value>]) -> Ctx {
+        let mut c = self.clone();
+        if let Some(t) = keywords.get("tags") {
+            c.tags.extend(tag_list(&t.value));
+        }
+        c.when.extend(when.iter().cloned());
+        c
+    }
+}
+
+/// The tags a `tags:` value names: a list, or a comma-separated string.
+pub fn tag_list(v: &Value) -> Vec<String> {
+    match v {
+        Value::List(items) => items.iter().flat_map(tag_list).collect(),
+        Value::Null => Vec::new(),
+        Value::Str(s) | Value::Unsafe(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        other => vec![other.to_string()],
+    }
+}
+
+/// Builds the tree of one play.
+pub struct TreeBuilder<'a> {
+    roles: RoleExpander<'a>,
+    filter: &'a TagFilter,
+}
+
+impl<'a> TreeBuilder<'a> {
+    pub fn new(roles: RoleExpander<'a>, filter: &'a TagFilter) -> TreeBuilder<'a> {
+        TreeBuilder { roles, filter }
+    }
+
+    pub fn build(mut self, play: &Play) -> Result<PlayTree> {
+        let mut root = Ctx::default();
+        if let Some(t) = play.keywords.get("tags") {
+            root.tags.extend(tag_list(&t.value));
+        }
+        for t in &play.import_tags {
+            root.tags.extend(tag_list(&t.value));
+        }
+        root.when.extend(play.import_when.iter().cloned());
+
+        let mut sections = Vec::new();
+        sections.push((Section::PreTasks, self.items(&play.pre_tasks, &root)?));
+        let mut role_nodes = Vec::new();
+        let mut role_handlers = Vec::new();
+        for inst in self.roles.play_roles(play)? {
+            let (tasks, handlers) = self.role(inst, &root)?;
+            role_nodes.extend(tasks);
+            role_handlers.extend(handlers);
+        }
+        sections.push((Section::Roles, role_nodes));
+        sections.push((Section::Tasks, self.items(&play.tasks, &root)?));
+        sections.push((Section::PostTasks, self.items(&play.post_tasks, &root)?));
+        // Role handlers come before the play's own, as Ansible loads them.
+        let mut handlers = role_handlers;
+        handlers.extend(self.items(&play.handlers, &root)?);
+        Ok(PlayTree { sections, handlers })
+    }
+
+    /// A role's tasks and handlers, with the tags and conditions of every entry that led to it.
+    fn role(&mut self, inst: RoleInstance, outer: &Ctx) -> Result<(Vec<PlanNode>, Vec<PlanNode>)> {
+        let mut ctx = outer.clone();
+        for r in inst.parent_refs.iter().chain(std::iter::once(&inst.via)) {
+            ctx = ctx.with_keywords(&r.keywords, &r.when);
+        }
+        let role = inst.role.clone();
+        ctx.role = Some(Arc::new(inst));
+        Ok((self.items(&role.tasks, &ctx)?, self.items(&role.handlers, &ctx)?))
+    }
+
+    fn items(&mut self, items: &[TaskItem], ctx: &Ctx) -> Result<Vec<PlanNode>> {
+        let mut out = Vec::new();
+        for item in items {
+            match item {
+                TaskItem::Task(t) => out.push(PlanNode::Task(self.task(t, ctx))),
+                TaskItem::Block(b) => {
+                    let inner = ctx.with_keywords(&b.keywords, &b.when);
+                    out.push(PlanNode::Block(PlanBlock {
+                        span: b.span.clone(),
+                        name: b.name.as_ref().map(|n| n.value.to_string()),
+                        block: self.items(&b.block, &inner)?,
+                        rescue: self.items(&b.rescue, &inner)?,
+                        always: self.items(&b.always, &inner)?,
+                    }));
+                }
+                TaskItem::Import(i) => {
+                    let inner = ctx.with_keywords(&i.keywords, &i.when);
+                    match &i.target {
+                        ImportTarget::Tasks { children: Some(children), .. } => {
+                            out.extend(self.items(children, &inner)?);
+                        }
+                        ImportTarget::Tasks { children: None, file, .. } => {
+                            return Err(Error::new(
+                                ErrorKind::Template {
+                                    message: format!(
+                                        "import_tasks file name '{}' is templated; it must be known before the run starts",
+                                        file.value
+                                    ),
+                                },
+                                Some(file.span.clone()),
+                            )
+                            .with_help("use include_tasks for a file chosen at run time, or give the file name directly"));
+                        }
+                        ImportTarget::Role { role, allow_duplicates } => {
+                            for inst in self.roles.import_role(role, *allow_duplicates)? {
+                                let (tasks, _handlers) = self.role(inst, &inner)?;
+                                out.extend(tasks);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn task(&self, task: &Task, ctx: &Ctx) -> PlanTask {
+        let own = ctx.with_keywords(&task.keywords, &[]);
+        let tags = own.tags;
+        PlanTask {
+            label: label(task, ctx.role.as_deref()),
+            selected: self.filter.runs(&tags),
+            tags,
+            inherited_when: ctx.when.clone(),
+            role: ctx.role.clone(),
+            task: Arc::new(task.clone()),
+        }
+    }
+}
+
+/// The task's name as `--list-tasks` prints it: not templated; `role : name` inside a role;
+/// the action as written when unnamed; a named `include_role` without a role prefix.
+fn label(task: &Task, role: Option<&RoleInstance>) -> String {
+    let Some(name) = task.name.as_ref().map(|n| n.value.to_string()) else {
+        return task.action.written.clone();
+    };
+    match role {
+        Some(r) if task.action.module.name != "include_role" => format!("{} : {}", r.via.name, name),
+        _ => name,
+    }
+}
