@@ -9,6 +9,7 @@
 
 pub mod plan;
 pub mod syntax;
+pub mod template;
 pub mod value;
 
 /// Run the command line; returns the process exit status.
