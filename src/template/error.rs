@@ -16,10 +16,7 @@ pub struct Error {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ErrorKind {
     /// A variable (or attribute, or key) that is not defined was used.
-    Undefined {
-        name: String,
-        detail: Option<String>,
-    },
+    Undefined { name: String, detail: Option<String> },
     /// The Jinja text itself is malformed.
     Syntax { message: String },
     /// Variables whose templates refer to each other in a circle.
@@ -38,39 +35,23 @@ pub enum ErrorKind {
 
 impl Error {
     pub fn new(kind: ErrorKind) -> Error {
-        Error {
-            kind,
-            span: None,
-            template: None,
-            help: None,
-        }
+        Error { kind, span: None, template: None, help: None }
     }
 
     pub fn undefined(name: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Undefined {
-            name: name.into(),
-            detail: None,
-        })
+        Error::new(ErrorKind::Undefined { name: name.into(), detail: None })
     }
 
     pub fn filter(name: &str, message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Filter {
-            name: name.to_string(),
-            message: message.into(),
-        })
+        Error::new(ErrorKind::Filter { name: name.to_string(), message: message.into() })
     }
 
     pub fn lookup(name: &str, message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Lookup {
-            name: name.to_string(),
-            message: message.into(),
-        })
+        Error::new(ErrorKind::Lookup { name: name.to_string(), message: message.into() })
     }
 
     pub fn render(message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Render {
-            message: message.into(),
-        })
+        Error::new(ErrorKind::Render { message: message.into() })
     }
 
     pub fn with_span(mut self, span: Span) -> Error {
@@ -98,15 +79,9 @@ impl Error {
     pub fn message(&self) -> String {
         match &self.kind {
             ErrorKind::Undefined { name, detail: None } => format!("'{name}' is undefined"),
-            ErrorKind::Undefined {
-                name,
-                detail: Some(d),
-            } => format!("'{name}' is undefined: {d}"),
+            ErrorKind::Undefined { name, detail: Some(d) } => format!("'{name}' is undefined: {d}"),
             ErrorKind::Syntax { message } => format!("template syntax error: {message}"),
-            ErrorKind::Cycle { chain } => format!(
-                "recursive loop detected in template: {}",
-                chain.join(" -> ")
-            ),
+            ErrorKind::Cycle { chain } => format!("recursive loop detected in template: {}", chain.join(" -> ")),
             ErrorKind::Filter { name, message } => format!("{name}: {message}"),
             ErrorKind::Lookup { name, message } => format!("lookup('{name}') failed: {message}"),
             ErrorKind::Vault { name } => {
@@ -136,10 +111,7 @@ impl fmt::Display for Error {
         if let Some(help) = &self.help {
             write!(f, "\n  = help: {help}")?;
         } else if let ErrorKind::Vault { .. } = self.kind {
-            write!(
-                f,
-                "\n  = help: pass --ask-vault-pass or --vault-password-file"
-            )?;
+            write!(f, "\n  = help: pass --ask-vault-pass or --vault-password-file")?;
         }
         Ok(())
     }
@@ -158,19 +130,11 @@ mod tests {
         let cases = [
             (Error::undefined("foo"), "'foo' is undefined"),
             (
-                Error::new(ErrorKind::Cycle {
-                    chain: vec!["a".into(), "b".into(), "a".into()],
-                }),
+                Error::new(ErrorKind::Cycle { chain: vec!["a".into(), "b".into(), "a".into()] }),
                 "recursive loop detected in template: a -> b -> a",
             ),
-            (
-                Error::new(ErrorKind::Vault { name: "pw".into() }),
-                "'pw' is vault-encrypted and no vault password was given",
-            ),
-            (
-                Error::lookup("file", "x not found"),
-                "lookup('file') failed: x not found",
-            ),
+            (Error::new(ErrorKind::Vault { name: "pw".into() }), "'pw' is vault-encrypted and no vault password was given"),
+            (Error::lookup("file", "x not found"), "lookup('file') failed: x not found"),
         ];
         for (e, want) in cases {
             assert_eq!(e.message(), want);
@@ -179,12 +143,7 @@ mod tests {
 
     #[test]
     fn display_shows_template_text() {
-        let e = Error::undefined("foo")
-            .in_template("{{ foo }}")
-            .in_template("outer");
-        assert_eq!(
-            e.to_string(),
-            "'foo' is undefined\n  in template: {{ foo }}"
-        );
+        let e = Error::undefined("foo").in_template("{{ foo }}").in_template("outer");
+        assert_eq!(e.to_string(), "'foo' is undefined\n  in template: {{ foo }}");
     }
 }

@@ -54,19 +54,13 @@ impl MapVars {
     }
 
     pub fn over(parent: Arc<dyn Vars>, vars: crate::value::Map) -> MapVars {
-        MapVars {
-            vars,
-            parent: Some(parent),
-        }
+        MapVars { vars, parent: Some(parent) }
     }
 }
 
 impl Vars for MapVars {
     fn get(&self, name: &str) -> Option<Value> {
-        self.vars
-            .get(name)
-            .cloned()
-            .or_else(|| self.parent.as_ref()?.get(name))
+        self.vars.get(name).cloned().or_else(|| self.parent.as_ref()?.get(name))
     }
     fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.parent.as_ref().map(|p| p.names()).unwrap_or_default();
@@ -78,10 +72,7 @@ impl Vars for MapVars {
         self.parent.as_ref()?.host(host)
     }
     fn host_names(&self) -> Vec<String> {
-        self.parent
-            .as_ref()
-            .map(|p| p.host_names())
-            .unwrap_or_default()
+        self.parent.as_ref().map(|p| p.host_names()).unwrap_or_default()
     }
 }
 
@@ -105,18 +96,8 @@ pub const OMIT: &str = "__omit_place_holder__6d1f4e2a9c";
 /// Drops map entries and list items whose value is the `omit` placeholder, at any depth.
 pub fn strip_omit(v: Value) -> Value {
     match v {
-        Value::Map(m) => Value::Map(
-            m.into_iter()
-                .filter(|(_, v)| !is_omit(v))
-                .map(|(k, v)| (k, strip_omit(v)))
-                .collect(),
-        ),
-        Value::List(l) => Value::List(
-            l.into_iter()
-                .filter(|v| !is_omit(v))
-                .map(strip_omit)
-                .collect(),
-        ),
+        Value::Map(m) => Value::Map(m.into_iter().filter(|(_, v)| !is_omit(v)).map(|(k, v)| (k, strip_omit(v))).collect()),
+        Value::List(l) => Value::List(l.into_iter().filter(|v| !is_omit(v)).map(strip_omit).collect()),
         other => other,
     }
 }
@@ -159,9 +140,7 @@ impl Templar {
         tests::register(&mut env);
         lookups::register(&mut env);
         let globals = env.globals().map(|(k, _)| k.to_string()).collect();
-        Templar {
-            inner: Arc::new(Inner { env, ctx, globals }),
-        }
+        Templar { inner: Arc::new(Inner { env, ctx, globals }) }
     }
 
     pub fn context(&self) -> &TemplarContext {
@@ -200,11 +179,7 @@ impl Templar {
     /// Evaluates a bare conditional expression (`when:`, `failed_when:`, `that:`).
     pub fn eval_condition(&self, expr: &str, vars: &Arc<dyn Vars>) -> Result<bool> {
         let trimmed = expr.trim();
-        let text = if native::single_expression(trimmed).is_some() {
-            trimmed.to_string()
-        } else {
-            format!("{{{{ {trimmed} }}}}")
-        };
+        let text = if native::single_expression(trimmed).is_some() { trimmed.to_string() } else { format!("{{{{ {trimmed} }}}}") };
         let session = Session::new(self, vars.clone());
         let v = render_in(&session, &text).map_err(|e| e.in_template(expr))?;
         Ok(truthy(&v))
@@ -236,21 +211,13 @@ impl Templar {
     }
 
     /// Runs one template text in a context: natively for `native_expr`, else to a string.
-    pub(crate) fn run(
-        &self,
-        text: &str,
-        native_expr: Option<&str>,
-        ctx: MjValue,
-    ) -> std::result::Result<MjValue, minijinja::Error> {
+    pub(crate) fn run(&self, text: &str, native_expr: Option<&str>, ctx: MjValue) -> std::result::Result<MjValue, minijinja::Error> {
         let env = &self.inner.env;
         if let Some(expr) = native_expr {
             match env.get_template(&format!("{NATIVE_PREFIX}{expr}")) {
                 Ok(t) => {
                     let captured = t.render_captured(&ctx)?;
-                    return Ok(captured
-                        .state()
-                        .lookup(NATIVE_VAR)
-                        .unwrap_or(MjValue::UNDEFINED));
+                    return Ok(captured.state().lookup(NATIVE_VAR).unwrap_or(MjValue::UNDEFINED));
                 }
                 // Not an expression after all (`{{ a }} }}`): render it as text.
                 Err(e) if e.kind() == minijinja::ErrorKind::SyntaxError => {}
@@ -275,16 +242,10 @@ fn render_in(session: &Session, text: &str) -> Result<Value> {
 fn render_file_in(session: &Session, path: &Path) -> Result<String> {
     let shown = path.display().to_string();
     if !path.is_file() {
-        return Err(Error::lookup(
-            "template",
-            format!("template file {shown} not found"),
-        ));
+        return Err(Error::lookup("template", format!("template file {shown} not found")));
     }
     session.shared.push_slot();
-    let result = session
-        .shared
-        .templar
-        .run_file(path, session.root.context());
+    let result = session.shared.templar.run_file(path, session.root.context());
     if let Some(e) = session.shared.pop_slot() {
         return Err(e.in_template(&shown));
     }
@@ -298,27 +259,23 @@ fn to_value_checked(session: &Session, v: &MjValue, text: &str) -> Result<Value>
     if let Some(e) = session.shared.pop_slot() {
         return Err(e.in_template(text));
     }
-    converted.map_err(|e| e.in_template(text))
+    converted.map_err(|e| match e.kind {
+        // A bare `{{ d.missing }}`: name the expression rather than "value".
+        ErrorKind::Undefined { ref name, detail: None } if name == "value" => {
+            Error::undefined(native::single_expression(text).unwrap_or(text).trim()).in_template(text)
+        }
+        _ => e.in_template(text),
+    })
 }
 
 fn render_value_in(session: &Session, v: &Value) -> Result<Value> {
     Ok(match v {
         Value::Str(s) if native::is_template(s) => render_in(session, s)?,
         Value::Vault(vv) if vv.plaintext.is_none() => {
-            return Err(Error::new(ErrorKind::Vault {
-                name: "value".into(),
-            }));
+            return Err(Error::new(ErrorKind::Vault { name: "value".into() }));
         }
-        Value::List(l) => Value::List(
-            l.iter()
-                .map(|x| render_value_in(session, x))
-                .collect::<Result<_>>()?,
-        ),
-        Value::Map(m) => Value::Map(
-            m.iter()
-                .map(|(k, x)| Ok((k.clone(), render_value_in(session, x)?)))
-                .collect::<Result<_>>()?,
-        ),
+        Value::List(l) => Value::List(l.iter().map(|x| render_value_in(session, x)).collect::<Result<_>>()?),
+        Value::Map(m) => Value::Map(m.iter().map(|(k, x)| Ok((k.clone(), render_value_in(session, x)?))).collect::<Result<_>>()?),
         other => other.clone(),
     })
 }
@@ -348,35 +305,20 @@ pub(crate) fn truthy(v: &Value) -> bool {
 }
 
 /// Prints `{{ ... }}` results: undefined values are errors, the rest as Python would.
-fn format_value(
-    out: &mut minijinja::Output,
-    _state: &minijinja::State,
-    v: &MjValue,
-) -> std::result::Result<(), minijinja::Error> {
+fn format_value(out: &mut minijinja::Output, _state: &minijinja::State, v: &MjValue) -> std::result::Result<(), minijinja::Error> {
     if let Some(m) = v.downcast_object_ref::<Marker>() {
         m.used();
-        return Err(minijinja::Error::new(
-            minijinja::ErrorKind::UndefinedError,
-            m.error().message(),
-        ));
+        return Err(minijinja::Error::new(minijinja::ErrorKind::UndefinedError, m.error().message()));
     }
     if v.is_undefined() {
         return Err(minijinja::Error::from(minijinja::ErrorKind::UndefinedError));
     }
     let mut s = String::new();
     native::print_top(v, &mut s);
-    out.write_str(&s).map_err(|_| {
-        minijinja::Error::new(
-            minijinja::ErrorKind::WriteFailure,
-            "cannot write template output",
-        )
-    })
+    out.write_str(&s).map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "cannot write template output"))
 }
 
-fn load_template(
-    name: &str,
-    search: &[PathBuf],
-) -> std::result::Result<Option<String>, minijinja::Error> {
+fn load_template(name: &str, search: &[PathBuf]) -> std::result::Result<Option<String>, minijinja::Error> {
     if let Some(expr) = name.strip_prefix(NATIVE_PREFIX) {
         return Ok(Some(format!("{{% set {NATIVE_VAR} = ({expr}) %}}")));
     }
@@ -388,19 +330,12 @@ fn load_template(
         .is_absolute()
         .then(|| direct.clone())
         .into_iter()
-        .chain(
-            search
-                .iter()
-                .flat_map(|d| [d.join("templates").join(name), d.join(name)]),
-        );
+        .chain(search.iter().flat_map(|d| [d.join("templates").join(name), d.join(name)]));
     for p in candidates {
         if p.is_file() {
-            return std::fs::read_to_string(&p).map(Some).map_err(|e| {
-                minijinja::Error::new(
-                    minijinja::ErrorKind::TemplateNotFound,
-                    format!("cannot read {}: {e}", p.display()),
-                )
-            });
+            return std::fs::read_to_string(&p)
+                .map(Some)
+                .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::TemplateNotFound, format!("cannot read {}: {e}", p.display())));
         }
     }
     Ok(None)
@@ -408,16 +343,11 @@ fn load_template(
 
 /// `{% include 'x' %}` inside a template file: beside that file first.
 fn join_template_path<'s>(name: &'s str, parent: &'s str) -> Cow<'s, str> {
-    if parent.starts_with(INLINE_PREFIX)
-        || parent.starts_with(NATIVE_PREFIX)
-        || Path::new(name).is_absolute()
-    {
+    if parent.starts_with(INLINE_PREFIX) || parent.starts_with(NATIVE_PREFIX) || Path::new(name).is_absolute() {
         return Cow::Borrowed(name);
     }
     match Path::new(parent).parent() {
-        Some(dir) if dir.join(name).is_file() => {
-            Cow::Owned(dir.join(name).to_string_lossy().into_owned())
-        }
+        Some(dir) if dir.join(name).is_file() => Cow::Owned(dir.join(name).to_string_lossy().into_owned()),
         _ => Cow::Borrowed(name),
     }
 }
@@ -428,28 +358,17 @@ pub(crate) fn convert_error(e: minijinja::Error, text: &str) -> Error {
     let err = match e.kind() {
         minijinja::ErrorKind::SyntaxError => {
             let line = e.line().map(|l| format!(" (line {l})")).unwrap_or_default();
-            Error::new(ErrorKind::Syntax {
-                message: format!("{}{line}", detail.unwrap_or_default()),
-            })
+            Error::new(ErrorKind::Syntax { message: format!("{}{line}", detail.unwrap_or_default()) })
         }
         minijinja::ErrorKind::UndefinedError => {
-            let snippet = e
-                .range()
-                .and_then(|r| e.template_source().and_then(|s| s.get(r)))
-                .map(|s| s.trim().to_string());
+            let snippet = e.range().and_then(|r| e.template_source().and_then(|s| s.get(r))).map(|s| s.trim().to_string());
             match (detail, snippet) {
                 (Some(d), _) if d.starts_with('\'') => Error::new(ErrorKind::Undefined {
-                    name: d
-                        .trim_end_matches(" is undefined")
-                        .trim_matches('\'')
-                        .to_string(),
+                    name: d.trim_end_matches(" is undefined").trim_matches('\'').to_string(),
                     detail: None,
                 }),
                 (_, Some(s)) if !s.is_empty() => Error::undefined(s),
-                (Some(d), _) => Error::new(ErrorKind::Undefined {
-                    name: "value".into(),
-                    detail: Some(d),
-                }),
+                (Some(d), _) => Error::new(ErrorKind::Undefined { name: "value".into(), detail: Some(d) }),
                 (None, _) => Error::undefined("value"),
             }
         }

@@ -16,11 +16,7 @@ pub fn single_expression(text: &str) -> Option<&str> {
     }
     let inner = inner.strip_prefix(['-', '+']).unwrap_or(inner);
     let inner = inner.strip_suffix(['-', '+']).unwrap_or(inner);
-    if inner.trim().is_empty() {
-        None
-    } else {
-        Some(inner)
-    }
+    if inner.trim().is_empty() { None } else { Some(inner) }
 }
 
 /// True when the text holds Jinja syntax and so needs rendering.
@@ -36,9 +32,7 @@ pub fn to_value(v: &MjValue) -> Result<Value> {
 
 fn to_value_depth(v: &MjValue, depth: usize) -> Result<Value> {
     if depth > 200 {
-        return Err(Error::render(
-            "value is nested too deeply (a self-referencing structure?)",
-        ));
+        return Err(Error::render("value is nested too deeply (a self-referencing structure?)"));
     }
     if let Some(m) = v.downcast_object_ref::<Marker>() {
         return Err(m.error());
@@ -53,9 +47,7 @@ fn to_value_depth(v: &MjValue, depth: usize) -> Result<Value> {
             Some(s) => Value::Str(s.to_string()),
             None => Value::Str(v.to_string()),
         },
-        ValueKind::Bytes => {
-            Value::Str(String::from_utf8_lossy(v.as_bytes().unwrap_or_default()).into_owned())
-        }
+        ValueKind::Bytes => Value::Str(String::from_utf8_lossy(v.as_bytes().unwrap_or_default()).into_owned()),
         ValueKind::Seq | ValueKind::Iterable => {
             let iter = v.try_iter().map_err(|e| Error::render(e.to_string()))?;
             let mut out = Vec::new();
@@ -72,10 +64,7 @@ fn to_value_depth(v: &MjValue, depth: usize) -> Result<Value> {
                 if let Some(m) = item.downcast_object_ref::<Marker>() {
                     return Err(m.error());
                 }
-                let k = key
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| key.to_string());
+                let k = key.as_str().map(str::to_string).unwrap_or_else(|| key.to_string());
                 out.insert(k, to_value_depth(&item, depth + 1)?);
             }
             Value::Map(out)
@@ -171,11 +160,7 @@ pub fn python_repr(v: &MjValue, out: &mut String) {
 }
 
 fn py_str(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
     out.push(quote);
     for c in s.chars() {
         match c {
@@ -218,17 +203,11 @@ mod tests {
     #[test]
     fn python_repr_table() {
         let cases: Vec<(MjValue, &str)> = vec![
-            (
-                MjValue::from(vec![MjValue::from(1), MjValue::from("a")]),
-                "[1, 'a']",
-            ),
+            (MjValue::from(vec![MjValue::from(1), MjValue::from("a")]), "[1, 'a']"),
             (MjValue::from(true), "True"),
             (MjValue::from(()), "None"),
             (MjValue::from("it's"), "\"it's\""),
-            (
-                MjValue::from_iter([("k", MjValue::from(false))]),
-                "{'k': False}",
-            ),
+            (MjValue::from_iter([("k", MjValue::from(false))]), "{'k': False}"),
             (MjValue::from(1.5), "1.5"),
         ];
         for (v, want) in cases {

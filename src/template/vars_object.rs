@@ -64,12 +64,7 @@ impl Shared {
 
     fn hostvars(self: &Arc<Self>) -> MjValue {
         let mut hv = lock(&self.hostvars);
-        hv.get_or_insert_with(|| {
-            MjValue::from_object(HostVars {
-                shared: self.clone(),
-            })
-        })
-        .clone()
+        hv.get_or_insert_with(|| MjValue::from_object(HostVars { shared: self.clone() })).clone()
     }
 
     /// The scope of one host for `hostvars[host]`; asks `Vars::host` once per host and render.
@@ -77,10 +72,7 @@ impl Shared {
         if let Some(s) = lock(&self.hosts).get(host) {
             return s.clone();
         }
-        let scope = self
-            .root
-            .host(host)
-            .map(|vars| Scope::new(self, vars, format!("hostvars['{host}']")));
+        let scope = self.root.host(host).map(|vars| Scope::new(self, vars, format!("hostvars['{host}']")));
         lock(&self.hosts).insert(host.to_string(), scope.clone());
         scope
     }
@@ -136,30 +128,18 @@ impl fmt::Debug for Scope {
 
 impl Scope {
     fn new(shared: &Arc<Shared>, vars: Arc<dyn Vars>, label: String) -> Arc<Scope> {
-        let scope = Arc::new(Scope {
-            shared: shared.clone(),
-            vars,
-            label,
-            cache: Mutex::new(HashMap::new()),
-        });
+        let scope = Arc::new(Scope { shared: shared.clone(), vars, label, cache: Mutex::new(HashMap::new()) });
         lock(&shared.scopes).push(scope.clone());
         scope
     }
 
     fn path_of(&self, name: &str) -> String {
-        if self.label.is_empty() {
-            name.to_string()
-        } else {
-            format!("{}.{name}", self.label)
-        }
+        if self.label.is_empty() { name.to_string() } else { format!("{}.{name}", self.label) }
     }
 
     /// The root render context for this scope.
     pub fn context(self: &Arc<Self>) -> MjValue {
-        MjValue::from_object(Ctx {
-            scope: self.clone(),
-            root: true,
-        })
+        MjValue::from_object(Ctx { scope: self.clone(), root: true })
     }
 
     /// A variable as templates see it: templated, cached for this render. `None` when the
@@ -172,10 +152,7 @@ impl Scope {
             Some(raw) => self.lift(&Arc::new(raw), Vec::new(), self.path_of(name)),
             None => match name {
                 "hostvars" => self.shared.hostvars(),
-                "vars" => MjValue::from_object(Ctx {
-                    scope: self.clone(),
-                    root: false,
-                }),
+                "vars" => MjValue::from_object(Ctx { scope: self.clone(), root: false }),
                 _ => return None,
             },
         };
@@ -202,13 +179,7 @@ impl Scope {
             },
             Value::List(_) | Value::Map(_) => {
                 let is_map = matches!(node, Value::Map(_));
-                MjValue::from_object(Lazy {
-                    scope: self.clone(),
-                    root: root.clone(),
-                    segs,
-                    path,
-                    is_map,
-                })
+                MjValue::from_object(Lazy { scope: self.clone(), root: root.clone(), segs, path, is_map })
             }
             other => super::native::from_value(other),
         }
@@ -228,9 +199,7 @@ impl Scope {
             }
             if stack.len() >= MAX_DEPTH {
                 drop(stack);
-                let e = Error::render(format!(
-                    "templating '{path}' nests more than {MAX_DEPTH} variables deep"
-                ));
+                let e = Error::render(format!("templating '{path}' nests more than {MAX_DEPTH} variables deep"));
                 self.shared.record(e.clone());
                 return Marker::value(&self.shared, e);
             }
@@ -254,11 +223,7 @@ impl Scope {
     /// and the text is one `{{ expr }}`, else to a string.
     pub fn render(self: &Arc<Self>, text: &str, native: bool) -> Result<MjValue> {
         self.shared.push_slot();
-        let result = self.shared.templar.run(
-            text,
-            native.then(|| single_expression(text)).flatten(),
-            self.context(),
-        );
+        let result = self.shared.templar.run(text, native.then(|| single_expression(text)).flatten(), self.context());
         let parked = self.shared.pop_slot();
         if let Some(e) = parked {
             return Err(e.in_template(text));
@@ -310,14 +275,7 @@ impl Object for Ctx {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Values(
-            self.scope
-                .vars
-                .names()
-                .into_iter()
-                .map(MjValue::from)
-                .collect(),
-        )
+        Enumerator::Values(self.scope.vars.names().into_iter().map(MjValue::from).collect())
     }
 }
 
@@ -334,14 +292,7 @@ impl Object for HostVars {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Values(
-            self.shared
-                .root
-                .host_names()
-                .into_iter()
-                .map(MjValue::from)
-                .collect(),
-        )
+        Enumerator::Values(self.shared.root.host_names().into_iter().map(MjValue::from).collect())
     }
 }
 
@@ -373,11 +324,7 @@ impl Lazy {
 
 impl Object for Lazy {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
-        if self.is_map {
-            ObjectRepr::Map
-        } else {
-            ObjectRepr::Seq
-        }
+        if self.is_map { ObjectRepr::Map } else { ObjectRepr::Seq }
     }
 
     fn get_value(self: &Arc<Self>, key: &MjValue) -> Option<MjValue> {
@@ -399,9 +346,7 @@ impl Object for Lazy {
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         match self.node() {
-            Some(Value::Map(m)) => {
-                Enumerator::Values(m.keys().map(|k| MjValue::from(k.as_str())).collect())
-            }
+            Some(Value::Map(m)) => Enumerator::Values(m.keys().map(|k| MjValue::from(k.as_str())).collect()),
             Some(Value::List(l)) => Enumerator::Seq(l.len()),
             _ => Enumerator::Empty,
         }
@@ -427,10 +372,7 @@ pub(crate) struct Marker {
 
 impl Marker {
     pub fn value(shared: &Arc<Shared>, error: Error) -> MjValue {
-        MjValue::from_object(Marker {
-            shared: shared.clone(),
-            error,
-        })
+        MjValue::from_object(Marker { shared: shared.clone(), error })
     }
 
     pub fn error(&self) -> Error {
@@ -472,16 +414,9 @@ impl Object for Marker {
         false
     }
 
-    fn call(
-        self: &Arc<Self>,
-        _state: &minijinja::State<'_, '_>,
-        _args: &[MjValue],
-    ) -> std::result::Result<MjValue, minijinja::Error> {
+    fn call(self: &Arc<Self>, _state: &minijinja::State<'_, '_>, _args: &[MjValue]) -> std::result::Result<MjValue, minijinja::Error> {
         self.used();
-        Err(minijinja::Error::new(
-            minijinja::ErrorKind::UndefinedError,
-            self.error.message(),
-        ))
+        Err(minijinja::Error::new(minijinja::ErrorKind::UndefinedError, self.error.message()))
     }
 
     fn call_method(
@@ -491,10 +426,7 @@ impl Object for Marker {
         _args: &[MjValue],
     ) -> std::result::Result<MjValue, minijinja::Error> {
         self.used();
-        Err(minijinja::Error::new(
-            minijinja::ErrorKind::UndefinedError,
-            self.error.message(),
-        ))
+        Err(minijinja::Error::new(minijinja::ErrorKind::UndefinedError, self.error.message()))
     }
 
     fn render(self: &Arc<Self>, _f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -16,9 +16,7 @@ pub fn compare(a: &str, b: &str, op: &str, kind: &str) -> Result<bool> {
         "semver" | "semantic" => semver_cmp(&semver(a)?, &semver(b)?),
         "pep440" => loose_cmp(a, b),
         other => {
-            return Err(err(format!(
-                "unknown version type '{other}' (use loose, strict or semver)"
-            )));
+            return Err(err(format!("unknown version type '{other}' (use loose, strict or semver)")));
         }
     };
     Ok(match op {
@@ -42,10 +40,7 @@ enum Part {
 /// A leading `v` is dropped so `v1.29.4` compares with `1.29.10`.
 fn loose(v: &str) -> Vec<Part> {
     let v = v.trim();
-    let v = v
-        .strip_prefix(['v', 'V'])
-        .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
-        .unwrap_or(v);
+    let v = v.strip_prefix(['v', 'V']).filter(|r| r.starts_with(|c: char| c.is_ascii_digit())).unwrap_or(v);
     let mut parts = Vec::new();
     let mut chars = v.chars().peekable();
     while let Some(&c) = chars.peek() {
@@ -76,11 +71,7 @@ fn loose_cmp(a: &str, b: &str) -> Ordering {
 
 /// StrictVersion: (major, minor, patch, prerelease) where no prerelease sorts last.
 fn strict(v: &str) -> Result<(u64, u64, u64, (u8, u64))> {
-    let bad = || {
-        err(format!(
-            "invalid version number '{v}' for strict comparison"
-        ))
-    };
+    let bad = || err(format!("invalid version number '{v}' for strict comparison"));
     let (nums, pre) = match v.find(['a', 'b']) {
         Some(i) => (v.get(..i).unwrap_or_default(), v.get(i..)),
         None => (v, None),
@@ -94,10 +85,7 @@ fn strict(v: &str) -> Result<(u64, u64, u64, (u8, u64))> {
         None => (2, 0),
         Some(p) => {
             let tag = if p.starts_with('a') { 0 } else { 1 };
-            (
-                tag,
-                p.get(1..).unwrap_or_default().parse().map_err(|_| bad())?,
-            )
+            (tag, p.get(1..).unwrap_or_default().parse().map_err(|_| bad())?)
         }
     };
     Ok((n(parts.first())?, n(parts.get(1))?, n(parts.get(2))?, pre))
@@ -116,41 +104,33 @@ fn semver(v: &str) -> Result<SemVer> {
         Some((c, p)) => (c, p.split('.').map(str::to_string).collect()),
         None => (s, Vec::new()),
     };
-    let nums: Vec<u64> = core
-        .split('.')
-        .map(|p| p.parse().map_err(|_| bad()))
-        .collect::<Result<_>>()?;
+    let nums: Vec<u64> = core.split('.').map(|p| p.parse().map_err(|_| bad())).collect::<Result<_>>()?;
     let [major, minor, patch] = nums.as_slice() else {
         return Err(bad());
     };
-    Ok(SemVer {
-        core: (*major, *minor, *patch),
-        pre,
-    })
+    Ok(SemVer { core: (*major, *minor, *patch), pre })
 }
 
 fn semver_cmp(a: &SemVer, b: &SemVer) -> Ordering {
-    a.core
-        .cmp(&b.core)
-        .then_with(|| match (a.pre.is_empty(), b.pre.is_empty()) {
-            (true, true) => Ordering::Equal,
-            (true, false) => Ordering::Greater,
-            (false, true) => Ordering::Less,
-            (false, false) => {
-                for (x, y) in a.pre.iter().zip(&b.pre) {
-                    let o = match (x.parse::<u64>(), y.parse::<u64>()) {
-                        (Ok(i), Ok(j)) => i.cmp(&j),
-                        (Ok(_), Err(_)) => Ordering::Less,
-                        (Err(_), Ok(_)) => Ordering::Greater,
-                        (Err(_), Err(_)) => x.cmp(y),
-                    };
-                    if o != Ordering::Equal {
-                        return o;
-                    }
+    a.core.cmp(&b.core).then_with(|| match (a.pre.is_empty(), b.pre.is_empty()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => {
+            for (x, y) in a.pre.iter().zip(&b.pre) {
+                let o = match (x.parse::<u64>(), y.parse::<u64>()) {
+                    (Ok(i), Ok(j)) => i.cmp(&j),
+                    (Ok(_), Err(_)) => Ordering::Less,
+                    (Err(_), Ok(_)) => Ordering::Greater,
+                    (Err(_), Err(_)) => x.cmp(y),
+                };
+                if o != Ordering::Equal {
+                    return o;
                 }
-                a.pre.len().cmp(&b.pre.len())
             }
-        })
+            a.pre.len().cmp(&b.pre.len())
+        }
+    })
 }
 
 #[cfg(test)]
@@ -181,11 +161,7 @@ mod tests {
             ("2.0", "1.9.9", "gt", "strict", true),
         ];
         for (a, b, op, kind, want) in cases {
-            assert_eq!(
-                compare(a, b, op, kind).ok(),
-                Some(want),
-                "{a} {op} {b} ({kind})"
-            );
+            assert_eq!(compare(a, b, op, kind).ok(), Some(want), "{a} {op} {b} ({kind})");
         }
     }
 

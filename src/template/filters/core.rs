@@ -24,11 +24,7 @@ pub(super) fn register(env: &mut Environment<'static>) {
 
 fn default(value: MjValue, def: Option<MjValue>, boolean: Option<bool>) -> MjValue {
     let def = def.unwrap_or_else(|| MjValue::from(""));
-    if undefined(&value) || (boolean.unwrap_or(false) && !value.is_true()) {
-        def
-    } else {
-        value
-    }
+    if undefined(&value) || (boolean.unwrap_or(false) && !value.is_true()) { def } else { value }
 }
 
 fn to_bool(value: MjValue) -> Result<bool, MjError> {
@@ -36,71 +32,48 @@ fn to_bool(value: MjValue) -> Result<bool, MjError> {
     Ok(match value.kind() {
         ValueKind::Bool => value.is_true(),
         ValueKind::None => false,
-        ValueKind::String => matches!(
-            value.as_str().unwrap_or_default().to_lowercase().trim(),
-            "yes" | "on" | "1" | "true"
-        ),
-        ValueKind::Number => {
-            value.as_i64() == Some(1) || f64::try_from(value.clone()).ok() == Some(1.0)
-        }
+        ValueKind::String => matches!(value.as_str().unwrap_or_default().to_lowercase().trim(), "yes" | "on" | "1" | "true"),
+        ValueKind::Number => value.as_i64() == Some(1) || f64::try_from(value.clone()).ok() == Some(1.0),
         _ => false,
     })
 }
 
-fn to_int(value: MjValue, default: Option<i64>, base: Option<u32>) -> Result<MjValue, MjError> {
+fn to_int(value: MjValue, default: Option<i64>, base: Option<u32>, kwargs: Kwargs) -> Result<MjValue, MjError> {
     require(&value)?;
-    let def = default.unwrap_or(0);
-    let base = base.unwrap_or(10);
+    let def = default.or(kwargs.get("default")?).unwrap_or(0);
+    let base = base.or(kwargs.get("base")?).unwrap_or(10);
+    kwargs.assert_all_used()?;
     Ok(MjValue::from(match value.kind() {
         ValueKind::Bool => i64::from(value.is_true()),
         ValueKind::Number => match value.as_i64() {
             Some(i) => i,
-            None => f64::try_from(value.clone())
-                .map(|f| f.trunc() as i64)
-                .unwrap_or(def),
+            None => f64::try_from(value.clone()).map(|f| f.trunc() as i64).unwrap_or(def),
         },
         ValueKind::String => {
             let s = value.as_str().unwrap_or_default().trim().replace('_', "");
             let digits = match base {
-                16 => s
-                    .trim_start_matches("0x")
-                    .trim_start_matches("0X")
-                    .to_string(),
-                8 => s
-                    .trim_start_matches("0o")
-                    .trim_start_matches("0O")
-                    .to_string(),
-                2 => s
-                    .trim_start_matches("0b")
-                    .trim_start_matches("0B")
-                    .to_string(),
+                16 => s.trim_start_matches("0x").trim_start_matches("0X").to_string(),
+                8 => s.trim_start_matches("0o").trim_start_matches("0O").to_string(),
+                2 => s.trim_start_matches("0b").trim_start_matches("0B").to_string(),
                 _ => s.clone(),
             };
             i64::from_str_radix(&digits, base)
                 .ok()
-                .or_else(|| {
-                    (base == 10)
-                        .then(|| s.parse::<f64>().ok().map(|f| f.trunc() as i64))
-                        .flatten()
-                })
+                .or_else(|| (base == 10).then(|| s.parse::<f64>().ok().map(|f| f.trunc() as i64)).flatten())
                 .unwrap_or(def)
         }
         _ => def,
     }))
 }
 
-fn to_float(value: MjValue, default: Option<f64>) -> Result<MjValue, MjError> {
+fn to_float(value: MjValue, default: Option<f64>, kwargs: Kwargs) -> Result<MjValue, MjError> {
     require(&value)?;
-    let def = default.unwrap_or(0.0);
+    let def = default.or(kwargs.get("default")?).unwrap_or(0.0);
+    kwargs.assert_all_used()?;
     Ok(MjValue::from(match value.kind() {
         ValueKind::Bool => f64::from(u8::from(value.is_true())),
         ValueKind::Number => f64::try_from(value.clone()).unwrap_or(def),
-        ValueKind::String => value
-            .as_str()
-            .unwrap_or_default()
-            .trim()
-            .parse::<f64>()
-            .unwrap_or(def),
+        ValueKind::String => value.as_str().unwrap_or_default().trim().parse::<f64>().unwrap_or(def),
         _ => def,
     }))
 }
@@ -112,12 +85,7 @@ fn string(value: MjValue) -> Result<MjValue, MjError> {
     Ok(MjValue::from(text(&value)?))
 }
 
-fn ternary(
-    value: MjValue,
-    yes: MjValue,
-    no: MjValue,
-    none: Option<MjValue>,
-) -> Result<MjValue, MjError> {
+fn ternary(value: MjValue, yes: MjValue, no: MjValue, none: Option<MjValue>) -> Result<MjValue, MjError> {
     require(&value)?;
     Ok(match none {
         Some(n) if value.is_none() => n,
@@ -126,15 +94,18 @@ fn ternary(
     })
 }
 
-fn mandatory(state: &State, value: MjValue, msg: Option<String>) -> Result<MjValue, MjError> {
+fn mandatory(state: &State, value: MjValue, msg: Option<String>, kwargs: Kwargs) -> Result<MjValue, MjError> {
+    let msg = match msg {
+        Some(m) => Some(m),
+        None => kwargs.get("msg")?,
+    };
+    kwargs.assert_all_used()?;
     if !undefined(&value) {
         return Ok(value);
     }
     let message = msg.unwrap_or_else(|| "Mandatory variable not defined.".to_string());
     if let Some(scope) = scope_of(state) {
-        scope.shared.record(Error::new(ErrorKind::Mandatory {
-            message: message.clone(),
-        }));
+        scope.shared.record(Error::new(ErrorKind::Mandatory { message: message.clone() }));
     }
     Err(MjError::new(MjKind::UndefinedError, message))
 }
@@ -161,18 +132,14 @@ fn type_debug(value: MjValue) -> &'static str {
 fn sum(value: MjValue, kwargs: Kwargs) -> Result<MjValue, MjError> {
     require(&value)?;
     let attribute: Option<String> = kwargs.get("attribute")?;
-    let mut acc: MjValue = kwargs
-        .get::<Option<MjValue>>("start")?
-        .unwrap_or(MjValue::from(0));
+    let mut acc: MjValue = kwargs.get::<Option<MjValue>>("start")?.unwrap_or(MjValue::from(0));
     kwargs.assert_all_used()?;
     for item in value.try_iter()? {
         let item = match &attribute {
-            Some(a) => a
-                .split('.')
-                .try_fold(item, |v, part| match part.parse::<i64>() {
-                    Ok(i) => v.get_item(&MjValue::from(i)),
-                    Err(_) => v.get_attr(part),
-                })?,
+            Some(a) => a.split('.').try_fold(item, |v, part| match part.parse::<i64>() {
+                Ok(i) => v.get_item(&MjValue::from(i)),
+                Err(_) => v.get_attr(part),
+            })?,
             None => item,
         };
         acc = if acc.kind() == ValueKind::Seq && item.kind() == ValueKind::Seq {
@@ -193,51 +160,21 @@ fn add(a: &MjValue, b: &MjValue) -> Result<MjValue, MjError> {
     }
     match (f64::try_from(a.clone()), f64::try_from(b.clone())) {
         (Ok(x), Ok(y)) => Ok(MjValue::from(x + y)),
-        _ => Err(fail(
-            "sum",
-            format!("cannot add {} and {}", a.kind(), b.kind()),
-        )),
+        _ => Err(fail("sum", format!("cannot add {} and {}", a.kind(), b.kind()))),
     }
 }
 
-const UNITS: [(char, u32); 9] = [
-    ('B', 0),
-    ('K', 1),
-    ('M', 2),
-    ('G', 3),
-    ('T', 4),
-    ('P', 5),
-    ('E', 6),
-    ('Z', 7),
-    ('Y', 8),
-];
+const UNITS: [(char, u32); 9] = [('B', 0), ('K', 1), ('M', 2), ('G', 3), ('T', 4), ('P', 5), ('E', 6), ('Z', 7), ('Y', 8)];
 
-fn human_to_bytes(
-    value: MjValue,
-    default_unit: Option<String>,
-    isbits: Option<bool>,
-) -> Result<i64, MjError> {
+fn human_to_bytes(value: MjValue, default_unit: Option<String>, isbits: Option<bool>) -> Result<i64, MjError> {
     let s = text(&value)?;
     let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ' '))
-        .unwrap_or(s.len());
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ' ')).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let num: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| fail("human_to_bytes", format!("cannot read '{s}' as a size")))?;
-    let unit = if unit.is_empty() {
-        default_unit.unwrap_or_default()
-    } else {
-        unit.to_string()
-    };
+    let num: f64 = num.trim().parse().map_err(|_| fail("human_to_bytes", format!("cannot read '{s}' as a size")))?;
+    let unit = if unit.is_empty() { default_unit.unwrap_or_default() } else { unit.to_string() };
     let bits = isbits.unwrap_or(false);
-    let letter = unit
-        .chars()
-        .next()
-        .map(|c| c.to_ascii_uppercase())
-        .unwrap_or('B');
+    let letter = unit.chars().next().map(|c| c.to_ascii_uppercase()).unwrap_or('B');
     let power = UNITS
         .iter()
         .find(|(c, _)| *c == letter)
@@ -247,30 +184,16 @@ fn human_to_bytes(
     Ok((num * 1024f64.powi(power as i32)) as i64)
 }
 
-fn human_readable(
-    value: MjValue,
-    isbits: Option<bool>,
-    unit: Option<String>,
-) -> Result<String, MjError> {
+fn human_readable(value: MjValue, isbits: Option<bool>, unit: Option<String>) -> Result<String, MjError> {
     require(&value)?;
-    let n = f64::try_from(value.clone()).or_else(|_| {
-        text(&value)?
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| fail("human_readable", "not a number"))
-    })?;
+    let n = f64::try_from(value.clone())
+        .or_else(|_| text(&value)?.trim().parse::<f64>().map_err(|_| fail("human_readable", "not a number")))?;
     let suffix = if isbits.unwrap_or(false) { "b" } else { "B" };
-    let wanted = unit
-        .and_then(|u| u.chars().next())
-        .map(|c| c.to_ascii_uppercase());
+    let wanted = unit.and_then(|u| u.chars().next()).map(|c| c.to_ascii_uppercase());
     for (letter, power) in UNITS.iter().rev() {
         let limit = 1024f64.powi(*power as i32);
         if wanted == Some(*letter) || (wanted.is_none() && n >= limit) {
-            let label = if *power == 0 {
-                suffix.to_string()
-            } else {
-                format!("{letter}{suffix}")
-            };
+            let label = if *power == 0 { suffix.to_string() } else { format!("{letter}{suffix}") };
             return Ok(format!("{:.2} {label}", n / limit));
         }
     }
@@ -314,17 +237,7 @@ mod tests {
     #[test]
     fn mandatory_fails_with_its_message() {
         let t = crate::template::Templar::new(Default::default());
-        let e = t
-            .render_str(
-                "{{ nope | mandatory('set nope please') }}",
-                &super::super::testutil::vars("{}"),
-            )
-            .unwrap_err();
-        assert_eq!(
-            e.kind,
-            crate::template::ErrorKind::Mandatory {
-                message: "set nope please".into()
-            }
-        );
+        let e = t.render_str("{{ nope | mandatory('set nope please') }}", &super::super::testutil::vars("{}")).unwrap_err();
+        assert_eq!(e.kind, crate::template::ErrorKind::Mandatory { message: "set nope please".into() });
     }
 }

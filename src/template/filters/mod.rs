@@ -34,16 +34,8 @@ pub(super) fn plain(v: &MjValue) -> Result<Value, MjError> {
         m.used();
         return Err(MjError::new(MjKind::UndefinedError, m.error().message()));
     }
-    native::to_value(v).map_err(|e| {
-        MjError::new(
-            if e.is_undefined() {
-                MjKind::UndefinedError
-            } else {
-                MjKind::InvalidOperation
-            },
-            e.message(),
-        )
-    })
+    native::to_value(v)
+        .map_err(|e| MjError::new(if e.is_undefined() { MjKind::UndefinedError } else { MjKind::InvalidOperation }, e.message()))
 }
 
 /// Fails on undefined input, for filters that need a real value.
@@ -85,8 +77,7 @@ pub(super) mod testutil {
     use std::sync::Arc;
 
     pub fn vars(yaml_json: &str) -> Arc<dyn Vars> {
-        let v: serde_json::Value =
-            serde_json::from_str(yaml_json).unwrap_or(serde_json::Value::Null);
+        let v: serde_json::Value = serde_json::from_str(yaml_json).unwrap_or(serde_json::Value::Null);
         let map = match Value::from(v) {
             Value::Map(m) => m,
             _ => Default::default(),

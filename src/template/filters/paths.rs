@@ -31,11 +31,7 @@ fn dirname(value: MjValue) -> Result<String, MjError> {
         Some(i) => {
             let head = s.get(..i).unwrap_or_default();
             let trimmed = head.trim_end_matches('/');
-            if trimmed.is_empty() {
-                "/".to_string()
-            } else {
-                trimmed.to_string()
-            }
+            if trimmed.is_empty() { "/".to_string() } else { trimmed.to_string() }
         }
         None => String::new(),
     })
@@ -55,40 +51,26 @@ fn expanduser(value: MjValue) -> Result<String, MjError> {
 
 fn realpath(value: MjValue) -> Result<String, MjError> {
     let s = text(&value)?;
-    Ok(std::fs::canonicalize(&s)
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or(s))
+    Ok(std::fs::canonicalize(&s).map(|p| p.to_string_lossy().into_owned()).unwrap_or(s))
 }
 
 fn splitext(value: MjValue) -> Result<MjValue, MjError> {
     let s = text(&value)?;
     let base_start = s.rfind('/').map(|i| i + 1).unwrap_or(0);
     let base = s.get(base_start..).unwrap_or_default();
-    let dot = base
-        .trim_start_matches('.')
-        .rfind('.')
-        .map(|i| i + (base.len() - base.trim_start_matches('.').len()));
+    let dot = base.trim_start_matches('.').rfind('.').map(|i| i + (base.len() - base.trim_start_matches('.').len()));
     Ok(match dot {
         Some(i) => {
             let cut = base_start + i;
-            mj(&Value::List(vec![
-                Value::Str(s.get(..cut).unwrap_or_default().into()),
-                Value::Str(s.get(cut..).unwrap_or_default().into()),
-            ]))
+            mj(&Value::List(vec![Value::Str(s.get(..cut).unwrap_or_default().into()), Value::Str(s.get(cut..).unwrap_or_default().into())]))
         }
         None => mj(&Value::List(vec![Value::Str(s), Value::Str(String::new())])),
     })
 }
 
 fn path_join(value: MjValue) -> Result<String, MjError> {
-    let parts: Vec<String> = if value.as_str().is_some() {
-        vec![text(&value)?]
-    } else {
-        value
-            .try_iter()?
-            .map(|v| text(&v))
-            .collect::<Result<_, _>>()?
-    };
+    let parts: Vec<String> =
+        if value.as_str().is_some() { vec![text(&value)?] } else { value.try_iter()?.map(|v| text(&v)).collect::<Result<_, _>>()? };
     let mut p = std::path::PathBuf::new();
     for part in parts {
         p.push(part);
@@ -98,10 +80,7 @@ fn path_join(value: MjValue) -> Result<String, MjError> {
 
 /// Python's `shlex.quote`: safe strings as they are, everything else in single quotes.
 pub(crate) fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c))
-    {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c)) {
         return s.to_string();
     }
     format!("'{}'", s.replace('\'', "'\"'\"'"))
@@ -130,11 +109,7 @@ fn comment(value: MjValue, style: Option<String>, kwargs: Kwargs) -> Result<Stri
     out.extend(begin.map(str::to_string));
     out.push(bare.to_string());
     for line in s.lines() {
-        out.push(if line.is_empty() {
-            bare.to_string()
-        } else {
-            format!("{prefix}{line}")
-        });
+        out.push(if line.is_empty() { bare.to_string() } else { format!("{prefix}{line}") });
     }
     out.push(bare.to_string());
     out.extend(end.map(str::to_string));
@@ -148,14 +123,8 @@ mod tests {
 
     #[test]
     fn quote_hostile_strings() {
-        let cases = [
-            ("abc", "abc"),
-            ("", "''"),
-            ("a b", "'a b'"),
-            ("it's", "'it'\"'\"'s'"),
-            ("$(rm -rf /)", "'$(rm -rf /)'"),
-            ("a;b", "'a;b'"),
-        ];
+        let cases =
+            [("abc", "abc"), ("", "''"), ("a b", "'a b'"), ("it's", "'it'\"'\"'s'"), ("$(rm -rf /)", "'$(rm -rf /)'"), ("a;b", "'a;b'")];
         for (input, want) in cases {
             assert_eq!(shell_quote(input), want);
         }
@@ -166,21 +135,12 @@ mod tests {
         check(
             "{}",
             &[
-                (
-                    "{{ '/etc/kubernetes/admin.conf' | basename }}",
-                    "admin.conf",
-                ),
-                (
-                    "{{ '/etc/kubernetes/admin.conf' | dirname }}",
-                    "/etc/kubernetes",
-                ),
+                ("{{ '/etc/kubernetes/admin.conf' | basename }}", "admin.conf"),
+                ("{{ '/etc/kubernetes/admin.conf' | dirname }}", "/etc/kubernetes"),
                 ("{{ 'admin.conf' | dirname }}", ""),
                 ("{{ '/a/b.tar.gz' | splitext | last }}", ".gz"),
                 ("{{ ('.bashrc' | splitext)[0] }}", ".bashrc"),
-                (
-                    "{{ ['/etc', 'k8s', 'x.yml'] | path_join }}",
-                    "/etc/k8s/x.yml",
-                ),
+                ("{{ ['/etc', 'k8s', 'x.yml'] | path_join }}", "/etc/k8s/x.yml"),
                 ("{{ 'a b' | quote }}", "'a b'"),
                 ("{{ 'hi' | comment }}", "#\n# hi\n#"),
             ],

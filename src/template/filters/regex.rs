@@ -14,12 +14,7 @@ pub(super) fn register(env: &mut Environment<'static>) {
 }
 
 /// Compiles a Python-style pattern with Ansible's `ignorecase` / `multiline` flags.
-pub(crate) fn compile(
-    name: &str,
-    pattern: &str,
-    ignorecase: bool,
-    multiline: bool,
-) -> Result<Regex, MjError> {
+pub(crate) fn compile(name: &str, pattern: &str, ignorecase: bool, multiline: bool) -> Result<Regex, MjError> {
     RegexBuilder::new(pattern)
         .case_insensitive(ignorecase)
         .multi_line(multiline)
@@ -28,10 +23,7 @@ pub(crate) fn compile(
 }
 
 fn flags(kwargs: &Kwargs) -> Result<(bool, bool), MjError> {
-    Ok((
-        kwargs.get::<Option<bool>>("ignorecase")?.unwrap_or(false),
-        kwargs.get::<Option<bool>>("multiline")?.unwrap_or(false),
-    ))
+    Ok((kwargs.get::<Option<bool>>("ignorecase")?.unwrap_or(false), kwargs.get::<Option<bool>>("multiline")?.unwrap_or(false)))
 }
 
 /// Python's replacement syntax (`\1`, `\g<1>`, `\g<name>`) in the regex crate's (`${1}`).
@@ -80,12 +72,7 @@ fn python_replacement(rep: &str) -> String {
     out
 }
 
-fn regex_replace(
-    value: MjValue,
-    pattern: String,
-    replacement: Option<String>,
-    kwargs: Kwargs,
-) -> Result<String, MjError> {
+fn regex_replace(value: MjValue, pattern: String, replacement: Option<String>, kwargs: Kwargs) -> Result<String, MjError> {
     let s = text(&value)?;
     let (ic, ml) = flags(&kwargs)?;
     let count: usize = kwargs.get::<Option<usize>>("count")?.unwrap_or(0);
@@ -95,12 +82,7 @@ fn regex_replace(
     Ok(re.replacen(&s, count, rep.as_str()).into_owned())
 }
 
-fn regex_search(
-    value: MjValue,
-    pattern: String,
-    groups: minijinja::value::Rest<String>,
-    kwargs: Kwargs,
-) -> Result<MjValue, MjError> {
+fn regex_search(value: MjValue, pattern: String, groups: minijinja::value::Rest<String>, kwargs: Kwargs) -> Result<MjValue, MjError> {
     let s = text(&value)?;
     let (ic, ml) = flags(&kwargs)?;
     kwargs.assert_all_used()?;
@@ -109,9 +91,7 @@ fn regex_search(
         return Ok(MjValue::from(()));
     };
     if groups.is_empty() {
-        return Ok(MjValue::from(
-            caps.get(0).map(|m| m.as_str()).unwrap_or_default(),
-        ));
+        return Ok(MjValue::from(caps.get(0).map(|m| m.as_str()).unwrap_or_default()));
     }
     let mut out = Vec::new();
     for g in groups.iter() {
@@ -120,15 +100,9 @@ fn regex_search(
         } else if let Some(name) = g.strip_prefix("\\g<").and_then(|n| n.strip_suffix('>')) {
             caps.name(name)
         } else {
-            return Err(fail(
-                "regex_search",
-                format!("unknown group '{g}' (use '\\\\1' or '\\\\g<name>')"),
-            ));
+            return Err(fail("regex_search", format!("unknown group '{g}' (use '\\\\1' or '\\\\g<name>')")));
         };
-        out.push(
-            m.map(|m| MjValue::from(m.as_str()))
-                .unwrap_or(MjValue::from(())),
-        );
+        out.push(m.map(|m| MjValue::from(m.as_str())).unwrap_or(MjValue::from(())));
     }
     Ok(MjValue::from(out))
 }
@@ -188,30 +162,15 @@ mod tests {
             r#"{"v": "v1.29.4", "text": "a=1\nb=2\nB=3"}"#,
             &[
                 ("{{ v | regex_replace('^v', '') }}", "1.29.4"),
-                (
-                    "{{ v | regex_replace('(\\d+)\\.(\\d+)', '\\2.\\1') }}",
-                    "v29.1.4",
-                ),
+                ("{{ v | regex_replace('(\\d+)\\.(\\d+)', '\\\\2.\\\\1') }}", "v29.1.4"),
                 ("{{ 'aaa' | regex_replace('a', 'b', count=2) }}", "bba"),
-                (
-                    "{{ text | regex_replace('^b=.*$', 'x', multiline=True) }}",
-                    "a=1\nx\nB=3",
-                ),
-                (
-                    "{{ text | regex_findall('^b=(\\d)', multiline=True, ignorecase=True) }}",
-                    r#"["2","3"]"#,
-                ),
+                ("{{ text | regex_replace('^b=.*$', 'x', multiline=True) }}", "a=1\nx\nB=3"),
+                ("{{ text | regex_findall('^b=(\\d)', multiline=True, ignorecase=True) }}", r#"["2","3"]"#),
                 ("{{ v | regex_search('\\d+') }}", "1"),
-                (
-                    "{{ v | regex_search('(\\d+)\\.(?P<minor>\\d+)', '\\1', '\\g<minor>') }}",
-                    r#"["1","29"]"#,
-                ),
+                ("{{ v | regex_search('(\\d+)\\.(?P<minor>\\d+)', '\\\\1', '\\\\g<minor>') }}", r#"["1","29"]"#),
                 ("{{ v | regex_search('zzz') is none }}", "true"),
                 ("{{ 'a.b*c' | regex_escape }}", "a\\.b\\*c"),
-                (
-                    "{{ 'k=v, x=y' | regex_findall('(\\w)=(\\w)') }}",
-                    r#"[["k","v"],["x","y"]]"#,
-                ),
+                ("{{ 'k=v, x=y' | regex_findall('(\\w)=(\\w)') }}", r#"[["k","v"],["x","y"]]"#),
             ],
         );
     }
