@@ -11,6 +11,7 @@ pub mod cli;
 pub mod modules;
 pub mod plan;
 pub mod syntax;
+pub mod template;
 pub mod value;
 
 /// Run the command line; returns the process exit status.
