@@ -7,6 +7,7 @@
 //! `executor` runs the plan (later: over `connection`, through `modules`);
 //! `output` reports every stage to the user. `cli` turns arguments into a run configuration.
 
+pub mod connection;
 pub mod plan;
 pub mod syntax;
 pub mod value;
