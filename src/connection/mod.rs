@@ -14,10 +14,9 @@ pub mod quote;
 pub mod ssh;
 pub mod ssh_args;
 pub mod ssh_config;
+pub mod options;
 mod transfer;
 
-#[cfg(test)]
-pub(crate) mod test_sshd;
 
 pub use error::{Error, ErrorKind, HostKeyProblem, Result};
 
