@@ -17,6 +17,11 @@ pub mod ssh_config;
 pub mod options;
 mod transfer;
 
+#[cfg(test)]
+mod ssh_tests;
+#[cfg(test)]
+pub(crate) mod test_sshd;
+
 
 pub use error::{Error, ErrorKind, HostKeyProblem, Result};
 

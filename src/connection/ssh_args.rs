@@ -144,7 +144,7 @@ mod tests {
     fn options_in_every_spelling() {
         let a = SshArgs::parse(
             "h",
-            "-o UserKnownHostsFile=/tmp/kh -oStrictHostKeyChecking=accept-new -o 'Port 2222' -o User = admin \
+            "-o UserKnownHostsFile=/tmp/kh -oStrictHostKeyChecking=accept-new -o 'Port 2222' -o 'User = admin' \
              -o ControlMaster=auto -o ServerAliveInterval=15 -o ConnectTimeout=7 -C -q -i ~/k1 -i/k2 -F /cfg -J u@b:22",
         )
         .unwrap_or_else(|e| panic!("{e}"));
@@ -165,13 +165,13 @@ mod tests {
             "h",
             &[
                 r#"-o ProxyCommand="ssh -W %h:%p -q core@10.0.0.1 -p 2222 -i /k/id" -o StrictHostKeyChecking=no"#,
-                "-o StrictHostKeyChecking=yes -o UserKnownHostsFile='/a b' -o UserKnownHostsFile=/c -p 1",
+                "-o StrictHostKeyChecking=yes -o 'UserKnownHostsFile=/a /b' -o UserKnownHostsFile=/c -p 1",
             ],
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(a.proxy_command.as_deref(), Some("ssh -W %h:%p -q core@10.0.0.1 -p 2222 -i /k/id"));
         assert_eq!(a.strict_host_key_checking, Some(StrictMode::Off));
-        assert_eq!(a.user_known_hosts_files, vec![PathBuf::from("/a b")]);
+        assert_eq!(a.user_known_hosts_files, vec![PathBuf::from("/a"), PathBuf::from("/b")]);
         assert_eq!(a.port, Some(1));
     }
 
