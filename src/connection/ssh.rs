@@ -257,10 +257,28 @@ pub struct SshConnection {
 }
 
 impl SshConnection {
+    /// Open a session channel. sshd frees a session slot only when it has our close, a moment
+    /// after we released the permit, so a refusal at the limit is retried briefly.
+    async fn open_channel(&self) -> Result<russh::Channel<client::Msg>> {
+        let mut delay = std::time::Duration::from_millis(5);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            match self.session.handle.channel_open_session().await {
+                Ok(ch) => return Ok(ch),
+                Err(russh::Error::ChannelOpenFailure(why)) if tokio::time::Instant::now() < deadline => {
+                    tracing::trace!("{}: channel refused ({why:?}), retrying", self.label);
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_millis(200));
+                }
+                Err(e) => return Err(Error::channel(&self.label, format!("opening a session: {e}"))),
+            }
+        }
+    }
+
     async fn run(&self, line: String, stdin: Option<&[u8]>, timeout: Option<std::time::Duration>) -> Result<ExecOutput> {
         let label = &self.label;
         let _permit = self.session.permits.acquire().await.map_err(|e| Error::channel(label, e))?;
-        let channel = self.session.handle.channel_open_session().await.map_err(|e| Error::channel(label, format!("opening a session: {e}")))?;
+        let channel = self.open_channel().await?;
         let (mut rx, tx) = channel.split();
         let mut out = ExecOutput { rc: -1, stdout: Vec::new(), stderr: Vec::new() };
         let mut closed = false;

@@ -103,9 +103,10 @@ impl Sshd {
         let log = dir.join("sshd.log");
         let config = dir.join("sshd_config");
         let text = format!(
-            "Port {port}\nListenAddress {addr}\nHostKey {}\nAuthorizedKeysFile {}\nPermitRootLogin yes\n\
+            // `extra` first: sshd keeps the first value of each option.
+            "{extra}\nPort {port}\nListenAddress {addr}\nHostKey {}\nAuthorizedKeysFile {}\nPermitRootLogin yes\n\
              PasswordAuthentication no\nKbdInteractiveAuthentication no\nStrictModes no\nUsePAM no\n\
-             PidFile {}\nLogLevel VERBOSE\n{extra}\n",
+             PidFile {}\nLogLevel VERBOSE\n",
             hostkey.display(),
             authorized_keys.display(),
             dir.join("sshd.pid").display(),
