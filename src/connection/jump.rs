@@ -23,8 +23,16 @@ pub struct JumpHost {
 impl JumpHost {
     /// `user@host:port` as a cache key and for messages.
     pub fn display(&self) -> String {
-        let user = self.user.as_deref().map(|u| format!("{u}@")).unwrap_or_default();
-        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        let user = self
+            .user
+            .as_deref()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
         format!("{user}{host}:{}", self.port.unwrap_or(22))
     }
 }
@@ -35,7 +43,10 @@ pub fn parse_proxy_jump(label: &str, value: &str) -> Result<Vec<JumpHost>> {
     if value.eq_ignore_ascii_case("none") || value.is_empty() {
         return Ok(Vec::new());
     }
-    value.split(',').map(|hop| parse_hop(label, hop.trim())).collect()
+    value
+        .split(',')
+        .map(|hop| parse_hop(label, hop.trim()))
+        .collect()
 }
 
 fn parse_hop(label: &str, hop: &str) -> Result<JumpHost> {
@@ -56,18 +67,28 @@ fn parse_hop(label: &str, hop: &str) -> Result<JumpHost> {
         (h.to_string(), port)
     } else {
         match hostport.split_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p.parse::<u16>().map_err(|_| bad("port is not a number"))?)),
+            Some((h, p)) => (
+                h.to_string(),
+                Some(p.parse::<u16>().map_err(|_| bad("port is not a number"))?),
+            ),
             None => (hostport.to_string(), None),
         }
     };
     if host.is_empty() {
         return Err(bad("no host"));
     }
-    Ok(JumpHost { user, host, port, identity_files: Vec::new() })
+    Ok(JumpHost {
+        user,
+        host,
+        port,
+        identity_files: Vec::new(),
+    })
 }
 
 /// ssh(1) options with an argument, which we skip when they do not matter for the hop.
-const SSH_WITH_ARG: &[&str] = &["-b", "-B", "-c", "-D", "-E", "-e", "-F", "-I", "-L", "-m", "-O", "-Q", "-R", "-S", "-w"];
+const SSH_WITH_ARG: &[&str] = &[
+    "-b", "-B", "-c", "-D", "-E", "-e", "-F", "-I", "-L", "-m", "-O", "-Q", "-R", "-S", "-w",
+];
 
 /// Read `ssh -W %h:%p [opts] [user@]bastion` into hops (any `-J` inside comes first). Other
 /// proxy programs (`nc`, `connect-proxy`, ...) cannot be run natively and are refused.
@@ -97,24 +118,41 @@ pub fn parse_proxy_command(label: &str, command: &str) -> Result<Vec<JumpHost>> 
         };
         if !flag.starts_with('-') {
             if dest.is_some() {
-                return Err(bad(format!("a remote command ({w:?}) cannot be used with -W")));
+                return Err(bad(format!(
+                    "a remote command ({w:?}) cannot be used with -W"
+                )));
             }
             dest = Some(w);
             continue;
         }
-        let mut arg = || attached.clone().or_else(|| it.next()).ok_or_else(|| bad(format!("{flag} needs a value")));
+        let mut arg = || {
+            attached
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| bad(format!("{flag} needs a value")))
+        };
         match flag.as_str() {
             "-W" => forward = Some(arg()?),
-            "-p" => hop.port = Some(arg()?.parse().map_err(|_| bad("port is not a number".into()))?),
+            "-p" => {
+                hop.port = Some(
+                    arg()?
+                        .parse()
+                        .map_err(|_| bad("port is not a number".into()))?,
+                )
+            }
             "-l" => hop.user = Some(arg()?),
             "-i" => hop.identity_files.push(PathBuf::from(arg()?)),
             "-J" => before = parse_proxy_jump(label, &arg()?)?,
             "-o" => {
                 let opt = arg()?;
-                let (k, v) = opt.split_once(|c: char| c == '=' || c.is_whitespace()).unwrap_or((&opt, ""));
+                let (k, v) = opt
+                    .split_once(|c: char| c == '=' || c.is_whitespace())
+                    .unwrap_or((&opt, ""));
                 let v = v.trim().trim_start_matches('=').trim().to_string();
                 match k.to_ascii_lowercase().as_str() {
-                    "port" => hop.port = Some(v.parse().map_err(|_| bad("port is not a number".into()))?),
+                    "port" => {
+                        hop.port = Some(v.parse().map_err(|_| bad("port is not a number".into()))?)
+                    }
                     "user" => hop.user = Some(v),
                     "identityfile" => hop.identity_files.push(PathBuf::from(v)),
                     "proxyjump" => before = parse_proxy_jump(label, &v)?,
@@ -168,7 +206,9 @@ impl BastionPool {
             }
             entry.clone()
         };
-        let s = cell.get_or_try_init(|| async { open().await.map(Arc::new) }).await?;
+        let s = cell
+            .get_or_try_init(|| async { open().await.map(Arc::new) })
+            .await?;
         Ok(s.clone())
     }
 
@@ -203,13 +243,26 @@ mod tests {
     fn proxy_jump_forms() {
         let table: Vec<(&str, Vec<JumpHost>)> = vec![
             ("bastion", vec![hop(None, "bastion", None, &[])]),
-            ("core@10.0.0.1:2222", vec![hop(Some("core"), "10.0.0.1", Some(2222), &[])]),
-            ("ssh://a@b:1,c", vec![hop(Some("a"), "b", Some(1), &[]), hop(None, "c", None, &[])]),
-            ("u@[fe80::1]:22", vec![hop(Some("u"), "fe80::1", Some(22), &[])]),
+            (
+                "core@10.0.0.1:2222",
+                vec![hop(Some("core"), "10.0.0.1", Some(2222), &[])],
+            ),
+            (
+                "ssh://a@b:1,c",
+                vec![hop(Some("a"), "b", Some(1), &[]), hop(None, "c", None, &[])],
+            ),
+            (
+                "u@[fe80::1]:22",
+                vec![hop(Some("u"), "fe80::1", Some(22), &[])],
+            ),
             ("none", vec![]),
         ];
         for (text, want) in table {
-            assert_eq!(parse_proxy_jump("h", text).unwrap_or_else(|e| panic!("{text}: {e}")), want, "{text}");
+            assert_eq!(
+                parse_proxy_jump("h", text).unwrap_or_else(|e| panic!("{text}: {e}")),
+                want,
+                "{text}"
+            );
         }
         for bad in ["u@", "h:x", "[::1", "@h"] {
             assert!(parse_proxy_jump("h", bad).is_err(), "{bad}");
@@ -225,16 +278,31 @@ mod tests {
             ),
             (
                 "ssh -o StrictHostKeyChecking=no -W %h:%p -p 22 ubuntu@1.2.3.4 -i /home/u/.ssh/id_rsa",
-                vec![hop(Some("ubuntu"), "1.2.3.4", Some(22), &["/home/u/.ssh/id_rsa"])],
+                vec![hop(
+                    Some("ubuntu"),
+                    "1.2.3.4",
+                    Some(22),
+                    &["/home/u/.ssh/id_rsa"],
+                )],
             ),
-            ("/usr/bin/ssh -l admin -W %h:%p jump", vec![hop(Some("admin"), "jump", None, &[])]),
+            (
+                "/usr/bin/ssh -l admin -W %h:%p jump",
+                vec![hop(Some("admin"), "jump", None, &[])],
+            ),
             (
                 "ssh -J a@first -W %h:%p -oPort=2200 second",
-                vec![hop(Some("a"), "first", None, &[]), hop(None, "second", Some(2200), &[])],
+                vec![
+                    hop(Some("a"), "first", None, &[]),
+                    hop(None, "second", Some(2200), &[]),
+                ],
             ),
         ];
         for (text, want) in table {
-            assert_eq!(parse_proxy_command("h", text).unwrap_or_else(|e| panic!("{text}: {e}")), want, "{text}");
+            assert_eq!(
+                parse_proxy_command("h", text).unwrap_or_else(|e| panic!("{text}: {e}")),
+                want,
+                "{text}"
+            );
         }
     }
 
@@ -247,8 +315,14 @@ mod tests {
             ("ssh -W %h:%p", "no bastion"),
             ("ssh -W %h:%p b 'cmd'", "remote command"),
         ] {
-            let e = parse_proxy_command("web", text).err().map(|e| e.to_string()).unwrap_or_default();
-            assert!(e.contains(want) && e.contains("ProxyCommand"), "{text}: {e}");
+            let e = parse_proxy_command("web", text)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                e.contains(want) && e.contains("ProxyCommand"),
+                "{text}: {e}"
+            );
         }
     }
 }

@@ -76,7 +76,11 @@ pub enum Outcome {
 
 /// The name known_hosts stores for a host: `host`, or `[host]:port` off port 22.
 pub fn host_name(host: &str, port: u16) -> String {
-    if port == 22 { host.to_ascii_lowercase() } else { format!("[{}]:{port}", host.to_ascii_lowercase()) }
+    if port == 22 {
+        host.to_ascii_lowercase()
+    } else {
+        format!("[{}]:{port}", host.to_ascii_lowercase())
+    }
 }
 
 /// `ssh-rsa` for every RSA signature variant, the algorithm name otherwise.
@@ -88,7 +92,11 @@ pub fn key_type(alg: &Algorithm) -> String {
 }
 
 pub fn fingerprint(key: &PublicKey) -> String {
-    format!("{} {}", key_type(&key.algorithm()), key.fingerprint(HashAlg::Sha256))
+    format!(
+        "{} {}",
+        key_type(&key.algorithm()),
+        key.fingerprint(HashAlg::Sha256)
+    )
 }
 
 /// Parse one file's text; lines that cannot be understood are skipped with a debug log, as
@@ -111,21 +119,39 @@ pub fn parse(text: &str, file: &Path) -> Vec<Entry> {
             first = fields.next().unwrap_or_default();
         }
         let (Some(kind), Some(blob)) = (fields.next(), fields.next()) else {
-            tracing::debug!("{}:{}: known_hosts line without a key, skipped", file.display(), i + 1);
+            tracing::debug!(
+                "{}:{}: known_hosts line without a key, skipped",
+                file.display(),
+                i + 1
+            );
             continue;
         };
         let key = match PublicKey::from_openssh(&format!("{kind} {blob}")) {
             Ok(k) => k,
             Err(e) => {
-                tracing::debug!("{}:{}: unreadable key ({e}), skipped", file.display(), i + 1);
+                tracing::debug!(
+                    "{}:{}: unreadable key ({e}), skipped",
+                    file.display(),
+                    i + 1
+                );
                 continue;
             }
         };
         let Some(names) = parse_names(first) else {
-            tracing::debug!("{}:{}: bad hashed host name, skipped", file.display(), i + 1);
+            tracing::debug!(
+                "{}:{}: bad hashed host name, skipped",
+                file.display(),
+                i + 1
+            );
             continue;
         };
-        out.push(Entry { marker, names, key, file: file.to_path_buf(), line: i + 1 });
+        out.push(Entry {
+            marker,
+            names,
+            key,
+            file: file.to_path_buf(),
+            line: i + 1,
+        });
     }
     out
 }
@@ -133,9 +159,14 @@ pub fn parse(text: &str, file: &Path) -> Vec<Entry> {
 fn parse_names(field: &str) -> Option<Names> {
     if let Some(rest) = field.strip_prefix("|1|") {
         let (salt, hash) = rest.split_once('|')?;
-        return Some(Names::Hashed { salt: B64.decode(salt).ok()?, hash: B64.decode(hash).ok()? });
+        return Some(Names::Hashed {
+            salt: B64.decode(salt).ok()?,
+            hash: B64.decode(hash).ok()?,
+        });
     }
-    Some(Names::Patterns(field.split(',').map(|p| p.to_ascii_lowercase()).collect()))
+    Some(Names::Patterns(
+        field.split(',').map(|p| p.to_ascii_lowercase()).collect(),
+    ))
 }
 
 /// Read every file; a missing file is simply empty.
@@ -145,7 +176,13 @@ pub fn load(files: &[PathBuf]) -> Result<Vec<Entry>> {
         match std::fs::read_to_string(f) {
             Ok(text) => out.extend(parse(&text, f)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("known_hosts", format!("reading {}", f.display()), e)),
+            Err(e) => {
+                return Err(Error::io(
+                    "known_hosts",
+                    format!("reading {}", f.display()),
+                    e,
+                ));
+            }
         }
     }
     Ok(out)
@@ -214,9 +251,18 @@ impl Entry {
 /// Decide what the entries say about `key` for `host:port`.
 pub fn check(entries: &[Entry], host: &str, port: u16, key: &PublicKey) -> Outcome {
     let name = host_name(host, port);
-    let mine: Vec<&Entry> = entries.iter().filter(|e| e.marker != Marker::CertAuthority && e.matches(&name)).collect();
-    if let Some(e) = mine.iter().find(|e| e.marker == Marker::Revoked && e.key.key_data() == key.key_data()) {
-        return Outcome::Revoked { file: e.file.clone(), line: e.line };
+    let mine: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.marker != Marker::CertAuthority && e.matches(&name))
+        .collect();
+    if let Some(e) = mine
+        .iter()
+        .find(|e| e.marker == Marker::Revoked && e.key.key_data() == key.key_data())
+    {
+        return Outcome::Revoked {
+            file: e.file.clone(),
+            line: e.line,
+        };
     }
     let plain = mine.iter().filter(|e| e.marker == Marker::None);
     if plain.clone().any(|e| e.key.key_data() == key.key_data()) {
@@ -224,7 +270,10 @@ pub fn check(entries: &[Entry], host: &str, port: u16, key: &PublicKey) -> Outco
     }
     let ty = key_type(&key.algorithm());
     if let Some(e) = plain.clone().find(|e| key_type(&e.key.algorithm()) == ty) {
-        return Outcome::Changed { file: e.file.clone(), line: e.line };
+        return Outcome::Changed {
+            file: e.file.clone(),
+            line: e.line,
+        };
     }
     let mut other_types: Vec<String> = plain.map(|e| key_type(&e.key.algorithm())).collect();
     other_types.dedup();
@@ -236,7 +285,10 @@ pub fn check(entries: &[Entry], host: &str, port: u16, key: &PublicKey) -> Outco
 pub fn known_types(entries: &[Entry], host: &str, port: u16) -> Vec<String> {
     let name = host_name(host, port);
     let mut types: Vec<String> = Vec::new();
-    for e in entries.iter().filter(|e| e.marker == Marker::None && e.matches(&name)) {
+    for e in entries
+        .iter()
+        .filter(|e| e.marker == Marker::None && e.matches(&name))
+    {
         let t = key_type(&e.key.algorithm());
         if !types.contains(&t) {
             types.push(t);
@@ -247,17 +299,33 @@ pub fn known_types(entries: &[Entry], host: &str, port: u16) -> Vec<String> {
 
 /// Check `key` for `address:port` under `policy`; with accept-new, record an unknown key.
 /// `label` names the host in errors. Blocking (file I/O and locks): call from a blocking task.
-pub fn verify(policy: &HostKeyPolicy, label: &str, address: &str, port: u16, key: &PublicKey) -> Result<()> {
+pub fn verify(
+    policy: &HostKeyPolicy,
+    label: &str,
+    address: &str,
+    port: u16,
+    key: &PublicKey,
+) -> Result<()> {
     if policy.mode == StrictMode::Off {
         return Ok(());
     }
-    let err = |p| Err(Error::new(label, ErrorKind::HostKey(p)));
+    let err = |p| Err(Error::new(label, ErrorKind::HostKey(Box::new(p))));
     let outcome = check(&load(&policy.files)?, address, port, key);
     match outcome {
         Outcome::Match => Ok(()),
-        Outcome::Changed { file, line } => err(HostKeyProblem::Changed { fingerprint: fingerprint(key), file, line }),
-        Outcome::Revoked { file, line } => err(HostKeyProblem::Revoked { fingerprint: fingerprint(key), file, line }),
-        Outcome::Unknown { other_types } if policy.mode == StrictMode::Strict || !other_types.is_empty() => {
+        Outcome::Changed { file, line } => err(HostKeyProblem::Changed {
+            fingerprint: fingerprint(key),
+            file,
+            line,
+        }),
+        Outcome::Revoked { file, line } => err(HostKeyProblem::Revoked {
+            fingerprint: fingerprint(key),
+            file,
+            line,
+        }),
+        Outcome::Unknown { other_types }
+            if policy.mode == StrictMode::Strict || !other_types.is_empty() =>
+        {
             err(HostKeyProblem::Unknown {
                 address: address.to_string(),
                 port,
@@ -272,17 +340,35 @@ pub fn verify(policy: &HostKeyPolicy, label: &str, address: &str, port: u16, key
 
 /// Append the key to the first file under an exclusive lock, after checking again under that
 /// lock, so parallel first contacts record each key exactly once.
-fn accept_new(policy: &HostKeyPolicy, label: &str, address: &str, port: u16, key: &PublicKey) -> Result<()> {
+fn accept_new(
+    policy: &HostKeyPolicy,
+    label: &str,
+    address: &str,
+    port: u16,
+    key: &PublicKey,
+) -> Result<()> {
     let Some(target) = policy.files.first() else {
         return Err(Error::new(
             label,
-            ErrorKind::HostKey(HostKeyProblem::Write { file: PathBuf::from("(none)"), reason: "no known_hosts file configured".into() }),
+            ErrorKind::HostKey(Box::new(HostKeyProblem::Write {
+                file: PathBuf::from("(none)"),
+                reason: "no known_hosts file configured".into(),
+            })),
         ));
     };
     let write_err = |reason: String| {
-        Error::new(label, ErrorKind::HostKey(HostKeyProblem::Write { file: target.clone(), reason }))
+        Error::new(
+            label,
+            ErrorKind::HostKey(Box::new(HostKeyProblem::Write {
+                file: target.clone(),
+                reason,
+            })),
+        )
     };
-    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+    if let Some(dir) = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
         std::fs::create_dir_all(dir).map_err(|e| write_err(e.to_string()))?;
     }
     let mut file = std::fs::OpenOptions::new()
@@ -291,7 +377,8 @@ fn accept_new(policy: &HostKeyPolicy, label: &str, address: &str, port: u16, key
         .read(true)
         .open(target)
         .map_err(|e| write_err(e.to_string()))?;
-    file.lock().map_err(|e| write_err(format!("locking: {e}")))?;
+    file.lock()
+        .map_err(|e| write_err(format!("locking: {e}")))?;
     let again = check(&load(&policy.files)?, address, port, key);
     let result = match again {
         Outcome::Match => Ok(()),
@@ -299,20 +386,36 @@ fn accept_new(policy: &HostKeyPolicy, label: &str, address: &str, port: u16, key
             let line = key.to_openssh().map_err(|e| write_err(e.to_string()))?;
             // Drop the comment: field three would otherwise carry whatever the server sent.
             let mut parts = line.split_whitespace();
-            let (kind, blob) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+            let (kind, blob) = (
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+            );
             let entry = format!("{} {kind} {blob}\n", host_name(address, port));
             let prefix = if needs_newline(target) { "\n" } else { "" };
-            file.write_all(format!("{prefix}{entry}").as_bytes()).map_err(|e| write_err(e.to_string()))?;
-            tracing::info!("{label}: added {} to {}", fingerprint(key), target.display());
+            file.write_all(format!("{prefix}{entry}").as_bytes())
+                .map_err(|e| write_err(e.to_string()))?;
+            tracing::info!(
+                "{label}: added {} to {}",
+                fingerprint(key),
+                target.display()
+            );
             Ok(())
         }
         Outcome::Changed { file: f, line } => Err(Error::new(
             label,
-            ErrorKind::HostKey(HostKeyProblem::Changed { fingerprint: fingerprint(key), file: f, line }),
+            ErrorKind::HostKey(Box::new(HostKeyProblem::Changed {
+                fingerprint: fingerprint(key),
+                file: f,
+                line,
+            })),
         )),
         Outcome::Revoked { file: f, line } => Err(Error::new(
             label,
-            ErrorKind::HostKey(HostKeyProblem::Revoked { fingerprint: fingerprint(key), file: f, line }),
+            ErrorKind::HostKey(Box::new(HostKeyProblem::Revoked {
+                fingerprint: fingerprint(key),
+                file: f,
+                line,
+            })),
         )),
     };
     let _ = file.unlock();
@@ -320,15 +423,19 @@ fn accept_new(policy: &HostKeyPolicy, label: &str, address: &str, port: u16, key
 }
 
 fn needs_newline(path: &Path) -> bool {
-    std::fs::read(path).map(|b| b.last().is_some_and(|c| *c != b'\n')).unwrap_or(false)
+    std::fs::read(path)
+        .map(|b| b.last().is_some_and(|c| *c != b'\n'))
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const ED: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOiN0Z4Tz0lndGFUaDXdKHGOUe7BMBE5hbiejBs++u1M";
-    const ED2: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGcu0y9UFqQXrXcc7xZ07UCUN7rPCAxoruhX/zE73UtF";
+    const ED: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOiN0Z4Tz0lndGFUaDXdKHGOUe7BMBE5hbiejBs++u1M";
+    const ED2: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGcu0y9UFqQXrXcc7xZ07UCUN7rPCAxoruhX/zE73UtF";
 
     fn key(s: &str) -> PublicKey {
         PublicKey::from_openssh(s).unwrap_or_else(|e| panic!("{e}"))
@@ -338,7 +445,11 @@ mod tests {
         let salt = b"0123456789abcdefghij";
         let mut mac = Hmac::<sha1::Sha1>::new_from_slice(salt).unwrap_or_else(|e| panic!("{e}"));
         mac.update(name.as_bytes());
-        format!("|1|{}|{}", B64.encode(salt), B64.encode(mac.finalize().into_bytes()))
+        format!(
+            "|1|{}|{}",
+            B64.encode(salt),
+            B64.encode(mac.finalize().into_bytes())
+        )
     }
 
     #[test]
@@ -348,8 +459,16 @@ mod tests {
             (&["web?"], "web01", false),
             (&["web??"], "web01", true),
             (&["*"], "", true),
-            (&["*.example.com", "!bad.example.com"], "bad.example.com", false),
-            (&["*.example.com", "!bad.example.com"], "ok.example.com", true),
+            (
+                &["*.example.com", "!bad.example.com"],
+                "bad.example.com",
+                false,
+            ),
+            (
+                &["*.example.com", "!bad.example.com"],
+                "ok.example.com",
+                true,
+            ),
             (&["!x"], "y", false),
             (&["[10.0.0.*]:2222"], "[10.0.0.7]:2222", true),
             (&["a*b*c"], "axxbyyc", true),
@@ -367,30 +486,131 @@ mod tests {
             (format!("host1 {ED}"), "host1", 22, ED, Outcome::Match),
             (format!("HOST1 {ED}"), "host1", 22, ED, Outcome::Match),
             (format!("a,host1,b {ED}"), "host1", 22, ED, Outcome::Match),
-            (format!("host1 {ED}"), "host1", 2222, ED, Outcome::Unknown { other_types: vec![] }),
-            (format!("[host1]:2222 {ED}"), "host1", 2222, ED, Outcome::Match),
-            (format!("[host1]:2222 {ED}"), "host1", 22, ED, Outcome::Unknown { other_types: vec![] }),
-            (format!("{} {ED}", hashed("host1")), "host1", 22, ED, Outcome::Match),
-            (format!("{} {ED}", hashed("[host1]:2200")), "host1", 2200, ED, Outcome::Match),
-            (format!("{} {ED}", hashed("host1")), "host2", 22, ED, Outcome::Unknown { other_types: vec![] }),
-            (format!("# c\n\nhost1 {ED}"), "host1", 22, ED2, Outcome::Changed { file: f.into(), line: 3 }),
-            (format!("@revoked host1 {ED}\nhost1 {ED}"), "host1", 22, ED, Outcome::Revoked { file: f.into(), line: 1 }),
-            (format!("@revoked * {ED}"), "any", 22, ED, Outcome::Revoked { file: f.into(), line: 1 }),
-            (format!("@cert-authority * {ED}"), "host1", 22, ED, Outcome::Unknown { other_types: vec![] }),
-            (format!("*.lan,!evil.lan {ED}"), "evil.lan", 22, ED, Outcome::Unknown { other_types: vec![] }),
-            (format!("*.lan {ED}"), "n1.lan", 22, ED, Outcome::Match),
-            ("garbage line\nhost1 ssh-ed25519 !!!".to_string(), "host1", 22, ED, Outcome::Unknown { other_types: vec![] }),
             (
-                format!("host1 ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBGlhERVgS5LHeXhrI/Igbd3580NkYjbSKI4qtnCKaCWmA2JCdWoOQGL4mnJ7cchEWc2HNhzXtHXUOeB6D2g0KjY="),
+                format!("host1 {ED}"),
+                "host1",
+                2222,
+                ED,
+                Outcome::Unknown {
+                    other_types: vec![],
+                },
+            ),
+            (
+                format!("[host1]:2222 {ED}"),
+                "host1",
+                2222,
+                ED,
+                Outcome::Match,
+            ),
+            (
+                format!("[host1]:2222 {ED}"),
                 "host1",
                 22,
                 ED,
-                Outcome::Unknown { other_types: vec!["ecdsa-sha2-nistp256".into()] },
+                Outcome::Unknown {
+                    other_types: vec![],
+                },
+            ),
+            (
+                format!("{} {ED}", hashed("host1")),
+                "host1",
+                22,
+                ED,
+                Outcome::Match,
+            ),
+            (
+                format!("{} {ED}", hashed("[host1]:2200")),
+                "host1",
+                2200,
+                ED,
+                Outcome::Match,
+            ),
+            (
+                format!("{} {ED}", hashed("host1")),
+                "host2",
+                22,
+                ED,
+                Outcome::Unknown {
+                    other_types: vec![],
+                },
+            ),
+            (
+                format!("# c\n\nhost1 {ED}"),
+                "host1",
+                22,
+                ED2,
+                Outcome::Changed {
+                    file: f.into(),
+                    line: 3,
+                },
+            ),
+            (
+                format!("@revoked host1 {ED}\nhost1 {ED}"),
+                "host1",
+                22,
+                ED,
+                Outcome::Revoked {
+                    file: f.into(),
+                    line: 1,
+                },
+            ),
+            (
+                format!("@revoked * {ED}"),
+                "any",
+                22,
+                ED,
+                Outcome::Revoked {
+                    file: f.into(),
+                    line: 1,
+                },
+            ),
+            (
+                format!("@cert-authority * {ED}"),
+                "host1",
+                22,
+                ED,
+                Outcome::Unknown {
+                    other_types: vec![],
+                },
+            ),
+            (
+                format!("*.lan,!evil.lan {ED}"),
+                "evil.lan",
+                22,
+                ED,
+                Outcome::Unknown {
+                    other_types: vec![],
+                },
+            ),
+            (format!("*.lan {ED}"), "n1.lan", 22, ED, Outcome::Match),
+            (
+                "garbage line\nhost1 ssh-ed25519 !!!".to_string(),
+                "host1",
+                22,
+                ED,
+                Outcome::Unknown {
+                    other_types: vec![],
+                },
+            ),
+            (
+                format!(
+                    "host1 ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBGlhERVgS5LHeXhrI/Igbd3580NkYjbSKI4qtnCKaCWmA2JCdWoOQGL4mnJ7cchEWc2HNhzXtHXUOeB6D2g0KjY="
+                ),
+                "host1",
+                22,
+                ED,
+                Outcome::Unknown {
+                    other_types: vec!["ecdsa-sha2-nistp256".into()],
+                },
             ),
         ];
         for (text, host, port, k, want) in table {
             let entries = parse(&text, f);
-            assert_eq!(check(&entries, host, port, &key(k)), want, "{text} / {host}:{port}");
+            assert_eq!(
+                check(&entries, host, port, &key(k)),
+                want,
+                "{text} / {host}:{port}"
+            );
         }
     }
 
@@ -402,24 +622,39 @@ mod tests {
         let _ = std::fs::write(&b, format!("h {ED}\n"));
         let entries = load(&[a, b.clone()]).unwrap_or_default();
         assert_eq!(check(&entries, "h", 22, &key(ED)), Outcome::Match);
-        assert_eq!(check(&entries, "h", 22, &key(ED2)), Outcome::Changed { file: b, line: 1 });
+        assert_eq!(
+            check(&entries, "h", 22, &key(ED2)),
+            Outcome::Changed { file: b, line: 1 }
+        );
     }
 
     #[test]
     fn accept_new_writes_once_and_then_refuses_a_change() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let file = dir.path().join("sub/known_hosts");
-        let policy = HostKeyPolicy { files: vec![file.clone()], mode: StrictMode::AcceptNew };
+        let policy = HostKeyPolicy {
+            files: vec![file.clone()],
+            mode: StrictMode::AcceptNew,
+        };
         for _ in 0..3 {
             assert!(verify(&policy, "h", "10.1.1.1", 2022, &key(ED)).is_ok());
         }
         let text = std::fs::read_to_string(&file).unwrap_or_default();
         assert_eq!(text.lines().count(), 1, "{text}");
         assert!(text.starts_with("[10.1.1.1]:2022 ssh-ed25519 "));
-        let e = verify(&policy, "h", "10.1.1.1", 2022, &key(ED2)).err().map(|e| e.to_string()).unwrap_or_default();
+        let e = verify(&policy, "h", "10.1.1.1", 2022, &key(ED2))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.contains("CHANGED") && e.contains(":1"), "{e}");
-        let strict = HostKeyPolicy { mode: StrictMode::Strict, ..policy };
-        let e = verify(&strict, "h", "10.9.9.9", 22, &key(ED)).err().map(|e| e.to_string()).unwrap_or_default();
+        let strict = HostKeyPolicy {
+            mode: StrictMode::Strict,
+            ..policy
+        };
+        let e = verify(&strict, "h", "10.9.9.9", 22, &key(ED))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.contains("ssh-keyscan -p 22 10.9.9.9 >>"), "{e}");
     }
 }

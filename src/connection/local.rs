@@ -26,11 +26,17 @@ impl LocalConnection {
         cmd.arg("-c")
             .arg(&req.command)
             .envs(req.env.iter().map(|(k, v)| (k, v)))
-            .stdin(if req.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if req.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let mut child = cmd.spawn().map_err(|e| Error::io(&self.host, "starting /bin/sh", e))?;
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| Error::io(&self.host, "starting /bin/sh", e))?;
         let feeder = match (child.stdin.take(), req.stdin.clone()) {
             // Fed from its own task: a command that writes a lot before reading would otherwise
             // deadlock against us.
@@ -40,7 +46,10 @@ impl LocalConnection {
             })),
             _ => None,
         };
-        let out = child.wait_with_output().await.map_err(|e| Error::io(&self.host, "waiting for /bin/sh", e))?;
+        let out = child
+            .wait_with_output()
+            .await
+            .map_err(|e| Error::io(&self.host, "waiting for /bin/sh", e))?;
         if let Some(f) = feeder {
             let _ = f.await;
         }
@@ -49,7 +58,11 @@ impl LocalConnection {
             (None, Some(sig)) => 128 + sig,
             (None, None) => -1,
         };
-        Ok(ExecOutput { rc, stdout: out.stdout, stderr: out.stderr })
+        Ok(ExecOutput {
+            rc,
+            stdout: out.stdout,
+            stderr: out.stderr,
+        })
     }
 
     async fn put(&self, file: &PutFile) -> Result<()> {
@@ -62,7 +75,8 @@ impl LocalConnection {
         let written = tokio::task::spawn_blocking(move || write_new(&tmp2, &dest, &data, mode))
             .await
             .map_err(|e| Error::channel(&host, e))?;
-        let mut result = written.map_err(|e| Error::io(&self.host, format!("writing {}", file.dest), e));
+        let mut result =
+            written.map_err(|e| Error::io(&self.host, format!("writing {}", file.dest), e));
         if result.is_ok() {
             result = self.chown(&tmp, file).await;
         }
@@ -120,7 +134,9 @@ fn write_new(tmp: &str, dest: &str, data: &[u8], mode: Option<u32>) -> std::io::
     f.sync_all()?;
     let keep = match mode {
         Some(m) => Some(m & 0o7777),
-        None => std::fs::metadata(dest).ok().map(|m| m.permissions().mode() & 0o7777),
+        None => std::fs::metadata(dest)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o7777),
     };
     if let Some(m) = keep {
         std::fs::set_permissions(tmp, std::fs::Permissions::from_mode(m))?;
@@ -140,7 +156,15 @@ impl Connection for LocalConnection {
                 // Dropping the child on timeout kills it (kill_on_drop).
                 Some(after) => tokio::time::timeout(after, self.run(req))
                     .await
-                    .map_err(|_| Error::new(&self.host, ErrorKind::Timeout { what: "command".into(), after }))?,
+                    .map_err(|_| {
+                        Error::new(
+                            &self.host,
+                            ErrorKind::Timeout {
+                                what: "command".into(),
+                                after,
+                            },
+                        )
+                    })?,
             }
         })
     }
@@ -150,7 +174,11 @@ impl Connection for LocalConnection {
     }
 
     fn get_file<'a>(&'a self, remote: &'a str) -> BoxFuture<'a, Result<Vec<u8>>> {
-        Box::pin(async move { tokio::fs::read(remote).await.map_err(|e| Error::io(&self.host, format!("reading {remote}"), e)) })
+        Box::pin(async move {
+            tokio::fs::read(remote)
+                .await
+                .map_err(|e| Error::io(&self.host, format!("reading {remote}"), e))
+        })
     }
 
     fn close<'a>(&'a self) -> BoxFuture<'a, Result<()>> {
@@ -164,7 +192,10 @@ mod tests {
     use std::time::{Duration, Instant};
 
     fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"))
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -172,15 +203,35 @@ mod tests {
         let c = LocalConnection::new("localhost");
         rt().block_on(async {
             let cases: Vec<(ExecRequest, i32, &[u8], &[u8])> = vec![
-                (ExecRequest::new("echo out; echo err >&2; exit 3"), 3, b"out\n", b"err\n"),
-                (ExecRequest::new("tr a-z A-Z").stdin("hello"), 0, b"HELLO", b""),
-                (ExecRequest::new("printf %s \"$X\"").env("X", "a b'c"), 0, b"a b'c", b""),
+                (
+                    ExecRequest::new("echo out; echo err >&2; exit 3"),
+                    3,
+                    b"out\n",
+                    b"err\n",
+                ),
+                (
+                    ExecRequest::new("tr a-z A-Z").stdin("hello"),
+                    0,
+                    b"HELLO",
+                    b"",
+                ),
+                (
+                    ExecRequest::new("printf %s \"$X\"").env("X", "a b'c"),
+                    0,
+                    b"a b'c",
+                    b"",
+                ),
                 (ExecRequest::new("cat"), 0, b"", b""),
                 (ExecRequest::new("kill -9 $$"), 137, b"", b""),
             ];
             for (req, rc, out, err) in cases {
                 let got = c.exec(&req).await.unwrap_or_else(|e| panic!("{e}"));
-                assert_eq!((got.rc, got.stdout.as_slice(), got.stderr.as_slice()), (rc, out, err), "{}", req.command);
+                assert_eq!(
+                    (got.rc, got.stdout.as_slice(), got.stderr.as_slice()),
+                    (rc, out, err),
+                    "{}",
+                    req.command
+                );
             }
         });
     }
@@ -190,8 +241,19 @@ mod tests {
         let c = LocalConnection::new("localhost");
         rt().block_on(async {
             let start = Instant::now();
-            let r = c.exec(&ExecRequest::new("sleep 5").timeout(Duration::from_millis(200))).await;
-            assert!(matches!(r, Err(Error { kind: ErrorKind::Timeout { .. }, .. })), "{r:?}");
+            let r = c
+                .exec(&ExecRequest::new("sleep 5").timeout(Duration::from_millis(200)))
+                .await;
+            assert!(
+                matches!(
+                    r,
+                    Err(Error {
+                        kind: ErrorKind::Timeout { .. },
+                        ..
+                    })
+                ),
+                "{r:?}"
+            );
             assert!(start.elapsed() < Duration::from_secs(2));
         });
     }
@@ -202,13 +264,24 @@ mod tests {
         let dest = dir.path().join("f").display().to_string();
         let c = LocalConnection::new("localhost");
         rt().block_on(async {
-            c.put_file(&PutFile::bytes("one", dest.clone()).mode(0o600)).await.unwrap_or_else(|e| panic!("{e}"));
+            c.put_file(&PutFile::bytes("one", dest.clone()).mode(0o600))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
             // No mode given: the replaced file's mode stays.
-            c.put_file(&PutFile::bytes("two", dest.clone())).await.unwrap_or_else(|e| panic!("{e}"));
+            c.put_file(&PutFile::bytes("two", dest.clone()))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(c.get_file(&dest).await.unwrap_or_default(), b"two");
         });
-        let mode = std::fs::metadata(&dest).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+        let mode = std::fs::metadata(&dest)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
         assert_eq!(mode, 0o600);
-        assert_eq!(std::fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(0), 1);
+        assert_eq!(
+            std::fs::read_dir(dir.path())
+                .map(|d| d.count())
+                .unwrap_or(0),
+            1
+        );
     }
 }

@@ -10,18 +10,17 @@ pub mod error;
 pub mod jump;
 pub mod known_hosts;
 pub mod local;
+pub mod options;
 pub mod quote;
 pub mod ssh;
 pub mod ssh_args;
 pub mod ssh_config;
-pub mod options;
 mod transfer;
 
 #[cfg(test)]
 mod ssh_tests;
 #[cfg(test)]
 pub(crate) mod test_sshd;
-
 
 pub use error::{Error, ErrorKind, HostKeyProblem, Result};
 
@@ -48,7 +47,10 @@ pub struct ExecRequest {
 
 impl ExecRequest {
     pub fn new(command: impl Into<String>) -> ExecRequest {
-        ExecRequest { command: command.into(), ..ExecRequest::default() }
+        ExecRequest {
+            command: command.into(),
+            ..ExecRequest::default()
+        }
     }
 
     pub fn stdin(mut self, data: impl Into<Vec<u8>>) -> ExecRequest {
@@ -111,7 +113,13 @@ pub struct PutFile {
 
 impl PutFile {
     pub fn bytes(data: impl Into<Vec<u8>>, dest: impl Into<String>) -> PutFile {
-        PutFile { content: FileContent::Bytes(data.into()), dest: dest.into(), mode: None, owner: None, group: None }
+        PutFile {
+            content: FileContent::Bytes(data.into()),
+            dest: dest.into(),
+            mode: None,
+            owner: None,
+            group: None,
+        }
     }
 
     pub fn mode(mut self, mode: u32) -> PutFile {

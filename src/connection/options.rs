@@ -73,7 +73,9 @@ impl LocalEnv {
         LocalEnv {
             home: std::env::var_os("HOME").map(PathBuf::from),
             user: std::env::var("USER").unwrap_or_else(|_| "root".into()),
-            agent_socket: std::env::var_os("SSH_AUTH_SOCK").filter(|s| !s.is_empty()).map(PathBuf::from),
+            agent_socket: std::env::var_os("SSH_AUTH_SOCK")
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from),
         }
     }
 }
@@ -94,7 +96,11 @@ pub struct InventorySsh {
 
 impl SshOptions {
     /// Plain defaults: port 22, strict checking against `~/.ssh/known_hosts`.
-    pub fn new(label: impl Into<String>, address: impl Into<String>, user: impl Into<String>) -> SshOptions {
+    pub fn new(
+        label: impl Into<String>,
+        address: impl Into<String>,
+        user: impl Into<String>,
+    ) -> SshOptions {
         SshOptions {
             label: label.into(),
             address: address.into(),
@@ -114,42 +120,87 @@ impl SshOptions {
     }
 
     /// Put the options together: inventory first, then SSH arguments, then `ssh_config`.
-    pub fn resolve(label: &str, inv: &InventorySsh, args: &SshArgs, config: &SshConfig, env: &LocalEnv) -> Result<SshOptions> {
+    pub fn resolve(
+        label: &str,
+        inv: &InventorySsh,
+        args: &SshArgs,
+        config: &SshConfig,
+        env: &LocalEnv,
+    ) -> Result<SshOptions> {
         let alias = inv.host.clone().unwrap_or_else(|| label.to_string());
         let hc = config.resolve(&alias);
-        let address = if inv.host.is_some() { alias.clone() } else { hc.hostname.clone().unwrap_or(alias.clone()) };
+        let address = if inv.host.is_some() {
+            alias.clone()
+        } else {
+            hc.hostname.clone().unwrap_or(alias.clone())
+        };
         let port = inv.port.or(args.port).or(hc.port).unwrap_or(22);
-        let user = inv.user.clone().or(args.user.clone()).or(hc.user.clone()).unwrap_or(env.user.clone());
+        let user = inv
+            .user
+            .clone()
+            .or(args.user.clone())
+            .or(hc.user.clone())
+            .unwrap_or(env.user.clone());
         let home = env.home.as_deref();
         let exp = |s: &str| expand_path(s, home, &address, port, &user, &env.user);
         let exp_path = |p: &Path| exp(&p.to_string_lossy());
 
         let mut o = SshOptions::new(label, address.clone(), user.clone());
         o.port = port;
-        o.identity_files = inv.private_key_file.iter().chain(&args.identity_files).map(|p| exp_path(p)).collect();
-        o.identity_files.extend(hc.identity_files.iter().map(|s| exp(s)));
-        o.default_identity_files = ["id_ed25519", "id_ecdsa", "id_rsa"].iter().map(|n| exp(&format!("~/.ssh/{n}"))).collect();
+        o.identity_files = inv
+            .private_key_file
+            .iter()
+            .chain(&args.identity_files)
+            .map(|p| exp_path(p))
+            .collect();
+        o.identity_files
+            .extend(hc.identity_files.iter().map(|s| exp(s)));
+        o.default_identity_files = ["id_ed25519", "id_ecdsa", "id_rsa"]
+            .iter()
+            .map(|n| exp(&format!("~/.ssh/{n}")))
+            .collect();
         o.password = inv.password.clone();
         o.passphrase = inv.private_key_passphrase.clone();
         o.agent_socket = env.agent_socket.clone();
         let user_files: Vec<PathBuf> = if !args.user_known_hosts_files.is_empty() {
-            args.user_known_hosts_files.iter().map(|p| exp_path(p)).collect()
+            args.user_known_hosts_files
+                .iter()
+                .map(|p| exp_path(p))
+                .collect()
         } else if !hc.user_known_hosts_files.is_empty() {
             hc.user_known_hosts_files.iter().map(|s| exp(s)).collect()
         } else {
             vec![exp("~/.ssh/known_hosts"), exp("~/.ssh/known_hosts2")]
         };
         o.host_keys.files = user_files;
-        o.host_keys.files.push(PathBuf::from("/etc/ssh/ssh_known_hosts"));
+        o.host_keys
+            .files
+            .push(PathBuf::from("/etc/ssh/ssh_known_hosts"));
         o.host_keys.mode = match inv.host_key_checking {
             Some(false) => StrictMode::Off,
-            _ => args.strict_host_key_checking.or(hc.strict_host_key_checking).unwrap_or_default(),
+            _ => args
+                .strict_host_key_checking
+                .or(hc.strict_host_key_checking)
+                .unwrap_or_default(),
         };
-        o.connect_timeout = inv.timeout.or(args.connect_timeout).or(hc.connect_timeout).unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        o.keepalive = Some(args.server_alive_interval.or(hc.server_alive_interval).unwrap_or(DEFAULT_KEEPALIVE))
-            .filter(|d| !d.is_zero());
+        o.connect_timeout = inv
+            .timeout
+            .or(args.connect_timeout)
+            .or(hc.connect_timeout)
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        o.keepalive = Some(
+            args.server_alive_interval
+                .or(hc.server_alive_interval)
+                .unwrap_or(DEFAULT_KEEPALIVE),
+        )
+        .filter(|d| !d.is_zero());
 
-        let mut jumps = match (&args.proxy_jump, &args.proxy_command, &hc.proxy_jump, &hc.proxy_command) {
+        let mut jumps = match (
+            &args.proxy_jump,
+            &args.proxy_command,
+            &hc.proxy_jump,
+            &hc.proxy_command,
+        ) {
             (Some(j), _, _, _) => parse_proxy_jump(label, j)?,
             (None, Some(c), _, _) => parse_proxy_command(label, c)?,
             (None, None, Some(j), _) => parse_proxy_jump(label, j)?,
@@ -196,7 +247,11 @@ mod tests {
     use super::*;
 
     fn env() -> LocalEnv {
-        LocalEnv { home: Some(PathBuf::from("/home/me")), user: "me".into(), agent_socket: None }
+        LocalEnv {
+            home: Some(PathBuf::from("/home/me")),
+            user: "me".into(),
+            agent_socket: None,
+        }
     }
 
     #[test]
@@ -205,7 +260,10 @@ mod tests {
         o.password = Some(Secret::new("hunter2"));
         o.passphrase = Some(Secret::new("open sesame"));
         let d = format!("{o:?}");
-        assert!(!d.contains("hunter2") && !d.contains("open sesame") && d.contains("redacted"), "{d}");
+        assert!(
+            !d.contains("hunter2") && !d.contains("open sesame") && d.contains("redacted"),
+            "{d}"
+        );
     }
 
     #[test]
@@ -216,15 +274,28 @@ mod tests {
             Path::new("cfg"),
         )
         .unwrap_or_default();
-        let args = SshArgs::parse("web", "-o User=arguser -o UserKnownHostsFile=~/kh -o StrictHostKeyChecking=accept-new")
-            .unwrap_or_default();
-        let o = SshOptions::resolve("web", &InventorySsh::default(), &args, &cfg, &env()).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((o.address.as_str(), o.port, o.user.as_str()), ("10.0.0.9", 2200, "arguser"));
-        assert_eq!(o.host_keys.files.first(), Some(&PathBuf::from("/home/me/kh")));
+        let args = SshArgs::parse(
+            "web",
+            "-o User=arguser -o UserKnownHostsFile=~/kh -o StrictHostKeyChecking=accept-new",
+        )
+        .unwrap_or_default();
+        let o = SshOptions::resolve("web", &InventorySsh::default(), &args, &cfg, &env())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (o.address.as_str(), o.port, o.user.as_str()),
+            ("10.0.0.9", 2200, "arguser")
+        );
+        assert_eq!(
+            o.host_keys.files.first(),
+            Some(&PathBuf::from("/home/me/kh"))
+        );
         assert_eq!(o.host_keys.mode, StrictMode::AcceptNew);
         assert_eq!(o.jumps.len(), 1);
         let j = o.jumps.first().cloned().unwrap_or_default();
-        assert_eq!((j.host.as_str(), j.port, j.user.as_deref()), ("10.0.0.1", Some(2222), Some("core")));
+        assert_eq!(
+            (j.host.as_str(), j.port, j.user.as_deref()),
+            ("10.0.0.1", Some(2222), Some("core"))
+        );
         assert_eq!(j.identity_files, vec![PathBuf::from("/home/me/.ssh/b")]);
 
         let inv = InventorySsh {
@@ -234,9 +305,16 @@ mod tests {
             host_key_checking: Some(false),
             ..InventorySsh::default()
         };
-        let o = SshOptions::resolve("web", &inv, &args, &cfg, &env()).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((o.address.as_str(), o.port, o.user.as_str()), ("192.0.2.5", 22, "root"));
+        let o =
+            SshOptions::resolve("web", &inv, &args, &cfg, &env()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (o.address.as_str(), o.port, o.user.as_str()),
+            ("192.0.2.5", 22, "root")
+        );
         assert_eq!(o.host_keys.mode, StrictMode::Off);
-        assert!(o.jumps.is_empty(), "ssh_config Host web does not apply to 192.0.2.5");
+        assert!(
+            o.jumps.is_empty(),
+            "ssh_config Host web does not apply to 192.0.2.5"
+        );
     }
 }

@@ -13,7 +13,11 @@ pub struct QuoteError {
 
 impl fmt::Display for QuoteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "argument contains a NUL byte at offset {}; a shell cannot pass it", self.position)
+        write!(
+            f,
+            "argument contains a NUL byte at offset {}; a shell cannot pass it",
+            self.position
+        )
     }
 }
 
@@ -101,14 +105,23 @@ mod tests {
             .arg(format!("printf '%s' {q}"))
             .output()
             .unwrap_or_else(|e| panic!("sh: {e}"));
-        assert!(out.status.success(), "sh failed for {word:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "sh failed for {word:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
     }
 
     #[test]
     fn hostile_strings_survive_a_real_shell() {
         for word in HOSTILE {
-            assert_eq!(through_sh(word), word.as_bytes(), "quoted {word:?} as {:?}", quote(word));
+            assert_eq!(
+                through_sh(word),
+                word.as_bytes(),
+                "quoted {word:?} as {:?}",
+                quote(word)
+            );
         }
     }
 
@@ -121,7 +134,11 @@ mod tests {
             .output()
             .unwrap_or_else(|e| panic!("sh: {e}"));
         let got: Vec<&[u8]> = out.stdout.split(|b| *b == 0).collect();
-        let want: Vec<&[u8]> = HOSTILE.iter().map(|s| s.as_bytes()).chain([&b""[..]]).collect();
+        let want: Vec<&[u8]> = HOSTILE
+            .iter()
+            .map(|s| s.as_bytes())
+            .chain([&b""[..]])
+            .collect();
         assert_eq!(got, want);
     }
 
@@ -133,7 +150,13 @@ mod tests {
 
     #[test]
     fn plain_words_stay_readable() {
-        let table = [("abc", "abc"), ("/etc/hosts", "/etc/hosts"), ("", "''"), ("a b", "'a b'"), ("it's", "'it'\"'\"'s'")];
+        let table = [
+            ("abc", "abc"),
+            ("/etc/hosts", "/etc/hosts"),
+            ("", "''"),
+            ("a b", "'a b'"),
+            ("it's", "'it'\"'\"'s'"),
+        ];
         for (input, want) in table {
             assert_eq!(quote(input).ok().as_deref(), Some(want));
         }

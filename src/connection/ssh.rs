@@ -27,21 +27,32 @@ pub(crate) struct Client {
 impl client::Handler for Client {
     type Error = russh::Error;
 
-    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> std::result::Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> std::result::Result<bool, Self::Error> {
         let verdict = match key {
-            PublicKeyOrCertificate::Certificate(c) if self.opts.host_keys.mode != known_hosts::StrictMode::Off => {
+            PublicKeyOrCertificate::Certificate(c)
+                if self.opts.host_keys.mode != known_hosts::StrictMode::Off =>
+            {
                 Err(Error::new(
                     &self.opts.label,
-                    ErrorKind::HostKey(HostKeyProblem::Certificate {
+                    ErrorKind::HostKey(Box::new(HostKeyProblem::Certificate {
                         fingerprint: c.public_key().fingerprint(HashAlg::Sha256).to_string(),
-                    }),
+                    })),
                 ))
             }
             PublicKeyOrCertificate::Certificate(_) => Ok(()),
             PublicKeyOrCertificate::PublicKey { key, .. } => {
                 let (opts, key) = (self.opts.clone(), key.clone());
                 tokio::task::spawn_blocking(move || {
-                    known_hosts::verify(&opts.host_keys, &opts.label, &opts.address, opts.port, &key)
+                    known_hosts::verify(
+                        &opts.host_keys,
+                        &opts.label,
+                        &opts.address,
+                        opts.port,
+                        &key,
+                    )
                 })
                 .await
                 .unwrap_or_else(|e| Err(Error::channel(&self.opts.label, e)))
@@ -70,17 +81,34 @@ impl Session {
     }
 
     pub async fn disconnect(&self) {
-        let _ = self.handle.disconnect(Disconnect::ByApplication, "", "en").await;
+        let _ = self
+            .handle
+            .disconnect(Disconnect::ByApplication, "", "en")
+            .await;
     }
 
     /// A `direct-tcpip` channel to `host:port` as seen from this session's server.
-    async fn tunnel(&self, target: &str, host: &str, port: u16) -> Result<russh::ChannelStream<client::Msg>> {
-        let ch = self.handle.channel_open_direct_tcpip(host, u32::from(port), "127.0.0.1", 0).await.map_err(|e| {
-            Error::new(
-                target,
-                ErrorKind::Unreachable { reason: format!("bastion {} could not open a tunnel to {host}:{port}: {e}", self.label) },
-            )
-        })?;
+    async fn tunnel(
+        &self,
+        target: &str,
+        host: &str,
+        port: u16,
+    ) -> Result<russh::ChannelStream<client::Msg>> {
+        let ch = self
+            .handle
+            .channel_open_direct_tcpip(host, u32::from(port), "127.0.0.1", 0)
+            .await
+            .map_err(|e| {
+                Error::new(
+                    target,
+                    ErrorKind::Unreachable {
+                        reason: format!(
+                            "bastion {} could not open a tunnel to {host}:{port}: {e}",
+                            self.label
+                        ),
+                    },
+                )
+            })?;
         Ok(ch.into_stream())
     }
 }
@@ -94,7 +122,10 @@ pub struct SshConnector {
 
 impl SshConnector {
     pub fn new(env: &LocalEnv) -> SshConnector {
-        SshConnector { bastions: BastionPool::new(), local_user: env.user.clone() }
+        SshConnector {
+            bastions: BastionPool::new(),
+            local_user: env.user.clone(),
+        }
     }
 
     /// Connect to the host in `opts`, through its bastions if it has any.
@@ -108,12 +139,19 @@ impl SshConnector {
             let hop_opts = opts.for_jump(j, &self.local_user);
             let prev = via.clone();
             let label = opts.label.clone();
-            let s = self.bastions.get_or_open(&chain, || open_session(hop_opts, prev, label)).await?;
+            let s = self
+                .bastions
+                .get_or_open(&chain, || open_session(hop_opts, prev, label))
+                .await?;
             hops.push(s.clone());
             via = Some(s);
         }
         let session = open_session(opts.clone(), via, opts.label.clone()).await?;
-        Ok(SshConnection { label: opts.label.clone(), session, _hops: hops })
+        Ok(SshConnection {
+            label: opts.label.clone(),
+            session,
+            _hops: hops,
+        })
     }
 
     /// Disconnect every bastion session (hosts' own connections are closed by their owners).
@@ -145,10 +183,17 @@ fn client_config(opts: &SshOptions) -> client::Config {
 
 /// TCP (or a tunnel through `via`), handshake and host key check within the connect timeout,
 /// then authentication. `target` names the inventory host the session is for.
-async fn open_session(opts: SshOptions, via: Option<Arc<Session>>, target: String) -> Result<Session> {
+async fn open_session(
+    opts: SshOptions,
+    via: Option<Arc<Session>>,
+    target: String,
+) -> Result<Session> {
     let opts = Arc::new(opts);
     let problem = Arc::new(Mutex::new(None));
-    let handler = Client { opts: opts.clone(), problem: problem.clone() };
+    let handler = Client {
+        opts: opts.clone(),
+        problem: problem.clone(),
+    };
     let config = Arc::new(client_config(&opts));
     let unreachable = |reason: String| Error::new(&opts.label, ErrorKind::Unreachable { reason });
     let handshake = async {
@@ -156,13 +201,19 @@ async fn open_session(opts: SshOptions, via: Option<Arc<Session>>, target: Strin
             None => {
                 let tcp = tokio::net::TcpStream::connect((opts.address.as_str(), opts.port))
                     .await
-                    .map_err(|e| unreachable(format!("connecting to {}:{}: {e}", opts.address, opts.port)))?;
+                    .map_err(|e| {
+                        unreachable(format!("connecting to {}:{}: {e}", opts.address, opts.port))
+                    })?;
                 let _ = tcp.set_nodelay(true);
-                client::connect_stream(config, tcp, handler).await.map_err(|e| unreachable(format!("SSH handshake: {e}")))
+                client::connect_stream(config, tcp, handler)
+                    .await
+                    .map_err(|e| unreachable(format!("SSH handshake: {e}")))
             }
             Some(b) => {
                 let stream = b.tunnel(&target, &opts.address, opts.port).await?;
-                client::connect_stream(config, stream, handler).await.map_err(|e| unreachable(format!("SSH handshake: {e}")))
+                client::connect_stream(config, stream, handler)
+                    .await
+                    .map_err(|e| unreachable(format!("SSH handshake: {e}")))
             }
         }
     };
@@ -174,7 +225,10 @@ async fn open_session(opts: SshOptions, via: Option<Arc<Session>>, target: Strin
     let mut handle = result.map_err(|_| {
         Error::new(
             &opts.label,
-            ErrorKind::Timeout { what: format!("connecting to {}:{}", opts.address, opts.port), after: opts.connect_timeout },
+            ErrorKind::Timeout {
+                what: format!("connecting to {}:{}", opts.address, opts.port),
+                after: opts.connect_timeout,
+            },
         )
     })??;
     authenticate(&mut handle, &opts).await?;
@@ -188,17 +242,36 @@ async fn open_session(opts: SshOptions, via: Option<Arc<Session>>, target: Strin
 /// Keys named by the user, then the agent's keys, then default key files, then a password.
 async fn authenticate(handle: &mut Handle<Client>, opts: &SshOptions) -> Result<()> {
     let label = &opts.label;
-    let ch_err = |e: russh::Error| Error::new(label, ErrorKind::Unreachable { reason: format!("during authentication: {e}") });
+    let ch_err = |e: russh::Error| {
+        Error::new(
+            label,
+            ErrorKind::Unreachable {
+                reason: format!("during authentication: {e}"),
+            },
+        )
+    };
     let mut tried: Vec<String> = Vec::new();
-    let rsa_hash = handle.best_supported_rsa_hash().await.map_err(ch_err)?.flatten().or(Some(HashAlg::Sha256));
+    let rsa_hash = handle
+        .best_supported_rsa_hash()
+        .await
+        .map_err(ch_err)?
+        .flatten()
+        .or(Some(HashAlg::Sha256));
 
     let explicit = !opts.identity_files.is_empty();
-    let files = if explicit { &opts.identity_files } else { &opts.default_identity_files };
+    let files = if explicit {
+        &opts.identity_files
+    } else {
+        &opts.default_identity_files
+    };
     for path in files {
         if !explicit && !path.exists() {
             continue;
         }
-        let key = match russh::keys::load_secret_key(path, opts.passphrase.as_ref().map(|s| s.expose())) {
+        let key = match russh::keys::load_secret_key(
+            path,
+            opts.passphrase.as_ref().map(|s| s.expose()),
+        ) {
             Ok(k) => k,
             Err(e) => {
                 let reason = match e {
@@ -210,12 +283,24 @@ async fn authenticate(handle: &mut Handle<Client>, opts: &SshOptions) -> Result<
                     russh::keys::Error::KeyIsEncrypted => "the passphrase is wrong".to_string(),
                     other => other.to_string(),
                 };
-                return Err(Error::new(label, ErrorKind::Key { path: path.clone(), reason }));
+                return Err(Error::new(
+                    label,
+                    ErrorKind::Key {
+                        path: path.clone(),
+                        reason,
+                    },
+                ));
             }
         };
         tried.push(format!("key {}", path.display()));
         let key = PrivateKeyWithHashAlg::new(Arc::new(key), rsa_hash);
-        if matches!(handle.authenticate_publickey(&opts.user, key).await.map_err(ch_err)?, AuthResult::Success) {
+        if matches!(
+            handle
+                .authenticate_publickey(&opts.user, key)
+                .await
+                .map_err(ch_err)?,
+            AuthResult::Success
+        ) {
             return Ok(());
         }
     }
@@ -225,10 +310,19 @@ async fn authenticate(handle: &mut Handle<Client>, opts: &SshOptions) -> Result<
             Ok(mut agent) => {
                 let ids = agent.request_identities().await.unwrap_or_default();
                 for id in ids {
-                    let AgentIdentity::PublicKey { key, .. } = id else { continue };
+                    let AgentIdentity::PublicKey { key, .. } = id else {
+                        continue;
+                    };
                     tried.push(format!("agent key {}", key.fingerprint(HashAlg::Sha256)));
-                    let hash = if key.algorithm().is_rsa() { rsa_hash } else { None };
-                    match handle.authenticate_publickey_with(&opts.user, key, hash, &mut agent).await {
+                    let hash = if key.algorithm().is_rsa() {
+                        rsa_hash
+                    } else {
+                        None
+                    };
+                    match handle
+                        .authenticate_publickey_with(&opts.user, key, hash, &mut agent)
+                        .await
+                    {
                         Ok(AuthResult::Success) => return Ok(()),
                         Ok(_) => {}
                         Err(e) => tracing::debug!("{label}: agent signing failed: {e}"),
@@ -241,11 +335,23 @@ async fn authenticate(handle: &mut Handle<Client>, opts: &SshOptions) -> Result<
 
     if let Some(pw) = &opts.password {
         tried.push("password".into());
-        if matches!(handle.authenticate_password(&opts.user, pw.expose()).await.map_err(ch_err)?, AuthResult::Success) {
+        if matches!(
+            handle
+                .authenticate_password(&opts.user, pw.expose())
+                .await
+                .map_err(ch_err)?,
+            AuthResult::Success
+        ) {
             return Ok(());
         }
     }
-    Err(Error::new(label, ErrorKind::Auth { user: opts.user.clone(), tried }))
+    Err(Error::new(
+        label,
+        ErrorKind::Auth {
+            user: opts.user.clone(),
+            tried,
+        },
+    ))
 }
 
 /// A connection to one host.
@@ -265,40 +371,78 @@ impl SshConnection {
         loop {
             match self.session.handle.channel_open_session().await {
                 Ok(ch) => return Ok(ch),
-                Err(russh::Error::ChannelOpenFailure(why)) if tokio::time::Instant::now() < deadline => {
+                Err(russh::Error::ChannelOpenFailure(why))
+                    if tokio::time::Instant::now() < deadline =>
+                {
                     tracing::trace!("{}: channel refused ({why:?}), retrying", self.label);
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(std::time::Duration::from_millis(200));
                 }
-                Err(e) => return Err(Error::channel(&self.label, format!("opening a session: {e}"))),
+                Err(e) => {
+                    return Err(Error::channel(
+                        &self.label,
+                        format!("opening a session: {e}"),
+                    ));
+                }
             }
         }
     }
 
-    async fn run(&self, line: String, stdin: Option<&[u8]>, timeout: Option<std::time::Duration>) -> Result<ExecOutput> {
+    async fn run(
+        &self,
+        line: String,
+        stdin: Option<&[u8]>,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<ExecOutput> {
         let label = &self.label;
-        let _permit = self.session.permits.acquire().await.map_err(|e| Error::channel(label, e))?;
+        let _permit = self
+            .session
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| Error::channel(label, e))?;
         let channel = self.open_channel().await?;
         let (mut rx, tx) = channel.split();
-        let mut out = ExecOutput { rc: -1, stdout: Vec::new(), stderr: Vec::new() };
+        let mut out = ExecOutput {
+            rc: -1,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        };
         let mut closed = false;
         let exchange = async {
-            tx.exec(true, line.into_bytes()).await.map_err(|e| Error::channel(label, format!("starting the command: {e}")))?;
+            tx.exec(true, line.into_bytes())
+                .await
+                .map_err(|e| Error::channel(label, format!("starting the command: {e}")))?;
             // Written while output is read: a command that talks before it reads must not stall.
             let write = async {
                 if let Some(data) = stdin {
-                    tx.data(data).await.map_err(|e| Error::channel(label, format!("sending stdin: {e}")))?;
+                    tx.data(data)
+                        .await
+                        .map_err(|e| Error::channel(label, format!("sending stdin: {e}")))?;
                 }
-                tx.eof().await.map_err(|e| Error::channel(label, format!("closing stdin: {e}")))
+                tx.eof()
+                    .await
+                    .map_err(|e| Error::channel(label, format!("closing stdin: {e}")))
             };
             let read = async {
                 while let Some(msg) = rx.wait().await {
                     match msg {
                         ChannelMsg::Data { data } => out.stdout.extend_from_slice(&data),
-                        ChannelMsg::ExtendedData { data, ext: 1 } => out.stderr.extend_from_slice(&data),
-                        ChannelMsg::ExitStatus { exit_status } => out.rc = i32::try_from(exit_status).unwrap_or(-1),
-                        ChannelMsg::ExitSignal { signal_name, .. } => out.rc = 128 + signal_number(&signal_name),
-                        ChannelMsg::Failure => return Err(Error::channel(label, "the server refused to run the command")),
+                        ChannelMsg::ExtendedData { data, ext: 1 } => {
+                            out.stderr.extend_from_slice(&data)
+                        }
+                        ChannelMsg::ExitStatus { exit_status } => {
+                            out.rc = i32::try_from(exit_status).unwrap_or(-1)
+                        }
+                        ChannelMsg::ExitSignal { signal_name, .. } => {
+                            out.rc = 128 + signal_number(&signal_name)
+                        }
+                        ChannelMsg::Failure => {
+                            return Err(Error::channel(
+                                label,
+                                "the server refused to run the command",
+                            ));
+                        }
                         ChannelMsg::Close => {
                             closed = true;
                             break;
@@ -322,7 +466,13 @@ impl SshConnection {
                 Ok(r) => r,
                 Err(_) => {
                     let _ = tx.signal(Sig::KILL).await;
-                    Err(Error::new(label, ErrorKind::Timeout { what: "command".into(), after }))
+                    Err(Error::new(
+                        label,
+                        ErrorKind::Timeout {
+                            what: "command".into(),
+                            after,
+                        },
+                    ))
                 }
             },
         };
@@ -371,7 +521,11 @@ impl Connection for SshConnection {
             if out.rc != 0 {
                 return Err(Error::new(
                     &self.label,
-                    ErrorKind::Remote { action: format!("writing {}", file.dest), rc: out.rc, stderr: out.stderr_lossy() },
+                    ErrorKind::Remote {
+                        action: format!("writing {}", file.dest),
+                        rc: out.rc,
+                        stderr: out.stderr_lossy(),
+                    },
                 ));
             }
             Ok(())
@@ -380,11 +534,17 @@ impl Connection for SshConnection {
 
     fn get_file<'a>(&'a self, remote: &'a str) -> BoxFuture<'a, Result<Vec<u8>>> {
         Box::pin(async move {
-            let out = self.run(get_command(&self.label, remote)?, None, None).await?;
+            let out = self
+                .run(get_command(&self.label, remote)?, None, None)
+                .await?;
             if out.rc != 0 {
                 return Err(Error::new(
                     &self.label,
-                    ErrorKind::Remote { action: format!("reading {remote}"), rc: out.rc, stderr: out.stderr_lossy() },
+                    ErrorKind::Remote {
+                        action: format!("reading {remote}"),
+                        rc: out.rc,
+                        stderr: out.stderr_lossy(),
+                    },
                 ));
             }
             Ok(out.stdout)

@@ -26,7 +26,9 @@ pub struct SshArgs {
 }
 
 /// ssh(1) options that take an argument; the argument is skipped when we do not use it.
-const WITH_ARG: &[&str] = &["-b", "-B", "-c", "-D", "-E", "-e", "-I", "-L", "-m", "-O", "-P", "-Q", "-R", "-S", "-W", "-w"];
+const WITH_ARG: &[&str] = &[
+    "-b", "-B", "-c", "-D", "-E", "-e", "-I", "-L", "-m", "-O", "-P", "-Q", "-R", "-S", "-W", "-w",
+];
 
 impl SshArgs {
     /// Parse several argument strings in the order ssh would see them.
@@ -43,11 +45,16 @@ impl SshArgs {
     }
 
     fn parse_into(&mut self, host: &str, text: &str) -> Result<()> {
-        let words = shell_words::split(text).map_err(|e| Error::config(host, "ssh arguments", format!("{e} in {text:?}")))?;
+        let words = shell_words::split(text)
+            .map_err(|e| Error::config(host, "ssh arguments", format!("{e} in {text:?}")))?;
         let mut it = words.into_iter();
         while let Some(w) = it.next() {
             // `-oKey=Value` and `-o Key=Value`; likewise `-p22`/`-p 22` for the others.
-            let (flag, attached) = if w.starts_with('-') && w.len() > 2 && !w.starts_with("--") && w.is_char_boundary(2) {
+            let (flag, attached) = if w.starts_with('-')
+                && w.len() > 2
+                && !w.starts_with("--")
+                && w.is_char_boundary(2)
+            {
                 (w[..2].to_string(), Some(w[2..].to_string()))
             } else {
                 (w.clone(), None)
@@ -55,7 +62,11 @@ impl SshArgs {
             let mut value = |name: &str| -> Result<String> {
                 match attached.clone().or_else(|| it.next()) {
                     Some(v) => Ok(v),
-                    None => Err(Error::config(host, "ssh arguments", format!("{name} needs a value"))),
+                    None => Err(Error::config(
+                        host,
+                        "ssh arguments",
+                        format!("{name} needs a value"),
+                    )),
                 }
             };
             match flag.as_str() {
@@ -85,18 +96,30 @@ impl SshArgs {
     /// One `-o` value: `Key=Value`, `Key Value` or `Key = Value`.
     fn option(&mut self, host: &str, opt: &str) -> Result<()> {
         let opt = opt.trim();
-        let split = opt.find(|c: char| c == '=' || c.is_whitespace()).unwrap_or(opt.len());
+        let split = opt
+            .find(|c: char| c == '=' || c.is_whitespace())
+            .unwrap_or(opt.len());
         let key = &opt[..split];
         let rest = opt[split..].trim_start();
         let rest = rest.strip_prefix('=').unwrap_or(rest).trim();
         if key.is_empty() || rest.is_empty() {
-            return Err(Error::config(host, "ssh arguments", format!("-o {opt:?} is not Key=Value")));
+            return Err(Error::config(
+                host,
+                "ssh arguments",
+                format!("-o {opt:?} is not Key=Value"),
+            ));
         }
         self.set(&key.to_ascii_lowercase(), rest, host)
     }
 
     fn set(&mut self, key: &str, value: &str, host: &str) -> Result<()> {
-        let bad = |what: &str| Error::config(host, "ssh arguments", format!("{what} {value:?} is not valid"));
+        let bad = |what: &str| {
+            Error::config(
+                host,
+                "ssh arguments",
+                format!("{what} {value:?} is not valid"),
+            )
+        };
         match key {
             "userknownhostsfile" => {
                 if self.user_known_hosts_files.is_empty() {
@@ -124,7 +147,8 @@ impl SshArgs {
             }
             "serveraliveinterval" => {
                 let s: u64 = value.parse().map_err(|_| bad("ServerAliveInterval"))?;
-                self.server_alive_interval.get_or_insert(Duration::from_secs(s));
+                self.server_alive_interval
+                    .get_or_insert(Duration::from_secs(s));
             }
             "connecttimeout" => {
                 let s: u64 = value.parse().map_err(|_| bad("ConnectTimeout"))?;
@@ -154,7 +178,10 @@ mod tests {
         assert_eq!(a.user.as_deref(), Some("admin"));
         assert_eq!(a.server_alive_interval, Some(Duration::from_secs(15)));
         assert_eq!(a.connect_timeout, Some(Duration::from_secs(7)));
-        assert_eq!(a.identity_files, vec![PathBuf::from("~/k1"), PathBuf::from("/k2")]);
+        assert_eq!(
+            a.identity_files,
+            vec![PathBuf::from("~/k1"), PathBuf::from("/k2")]
+        );
         assert_eq!(a.config_file, Some(PathBuf::from("/cfg")));
         assert_eq!(a.proxy_jump.as_deref(), Some("u@b:22"));
     }
@@ -169,16 +196,31 @@ mod tests {
             ],
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(a.proxy_command.as_deref(), Some("ssh -W %h:%p -q core@10.0.0.1 -p 2222 -i /k/id"));
+        assert_eq!(
+            a.proxy_command.as_deref(),
+            Some("ssh -W %h:%p -q core@10.0.0.1 -p 2222 -i /k/id")
+        );
         assert_eq!(a.strict_host_key_checking, Some(StrictMode::Off));
-        assert_eq!(a.user_known_hosts_files, vec![PathBuf::from("/a"), PathBuf::from("/b")]);
+        assert_eq!(
+            a.user_known_hosts_files,
+            vec![PathBuf::from("/a"), PathBuf::from("/b")]
+        );
         assert_eq!(a.port, Some(1));
     }
 
     #[test]
     fn bad_values_are_errors_naming_the_option() {
-        for (text, want) in [("-o Port=x", "Port"), ("-o StrictHostKeyChecking=maybe", "StrictHostKeyChecking"), ("-p", "-p"), ("-o 'unclosed", "ssh arguments"), ("-o Port", "Key=Value")] {
-            let e = SshArgs::parse("web", text).err().map(|e| e.to_string()).unwrap_or_default();
+        for (text, want) in [
+            ("-o Port=x", "Port"),
+            ("-o StrictHostKeyChecking=maybe", "StrictHostKeyChecking"),
+            ("-p", "-p"),
+            ("-o 'unclosed", "ssh arguments"),
+            ("-o Port", "Key=Value"),
+        ] {
+            let e = SshArgs::parse("web", text)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(e.contains(want) && e.starts_with("web:"), "{text}: {e}");
         }
     }

@@ -38,26 +38,41 @@ pub struct HostConfig {
 
 impl SshConfig {
     pub fn parse(text: &str, file: &Path) -> Result<SshConfig> {
-        let mut blocks = vec![Block { patterns: None, skip: false, options: Vec::new() }];
+        let mut blocks = vec![Block {
+            patterns: None,
+            skip: false,
+            options: Vec::new(),
+        }];
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let split = line.find(|c: char| c == '=' || c.is_whitespace()).unwrap_or(line.len());
+            let split = line
+                .find(|c: char| c == '=' || c.is_whitespace())
+                .unwrap_or(line.len());
             let key = line[..split].to_ascii_lowercase();
             let rest = line[split..].trim_start();
             let value = rest.strip_prefix('=').unwrap_or(rest).trim().to_string();
             let at = || format!("{}:{}", file.display(), i + 1);
             match key.as_str() {
                 "host" => {
-                    let pats = shell_words::split(&value).map_err(|e| Error::config("ssh_config", at(), e.to_string()))?;
+                    let pats = shell_words::split(&value)
+                        .map_err(|e| Error::config("ssh_config", at(), e.to_string()))?;
                     let pats = pats.into_iter().map(|p| p.to_ascii_lowercase()).collect();
-                    blocks.push(Block { patterns: Some(pats), skip: false, options: Vec::new() });
+                    blocks.push(Block {
+                        patterns: Some(pats),
+                        skip: false,
+                        options: Vec::new(),
+                    });
                 }
                 "match" => {
                     tracing::debug!("{}: Match blocks are not evaluated; skipped", at());
-                    blocks.push(Block { patterns: None, skip: true, options: Vec::new() });
+                    blocks.push(Block {
+                        patterns: None,
+                        skip: true,
+                        options: Vec::new(),
+                    });
                 }
                 "include" => tracing::debug!("{}: Include is not followed", at()),
                 _ => {
@@ -75,7 +90,11 @@ impl SshConfig {
         match std::fs::read_to_string(path) {
             Ok(text) => SshConfig::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SshConfig::default()),
-            Err(e) => Err(Error::io("ssh_config", format!("reading {}", path.display()), e)),
+            Err(e) => Err(Error::io(
+                "ssh_config",
+                format!("reading {}", path.display()),
+                e,
+            )),
         }
     }
 
@@ -96,7 +115,10 @@ impl SshConfig {
 }
 
 fn unquote(v: &str) -> String {
-    v.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(v).to_string()
+    v.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(v)
+        .to_string()
 }
 
 impl HostConfig {
@@ -153,7 +175,14 @@ impl HostConfig {
 
 /// Expand `~` and the `%` tokens OpenSSH allows in file names: `%h` host, `%p` port, `%r` user,
 /// `%d` home, `%u` local user, `%%`.
-pub fn expand_path(s: &str, home: Option<&Path>, host: &str, port: u16, user: &str, local_user: &str) -> PathBuf {
+pub fn expand_path(
+    s: &str,
+    home: Option<&Path>,
+    host: &str,
+    port: u16,
+    user: &str,
+    local_user: &str,
+) -> PathBuf {
     let home_s = home.map(|h| h.display().to_string()).unwrap_or_default();
     let mut out = String::new();
     let mut rest = s;
@@ -223,7 +252,10 @@ Host *
         let b = c.resolve("bastion");
         assert_eq!(b.hostname.as_deref(), Some("10.0.0.1"));
         assert_eq!((b.user.as_deref(), b.port), (Some("core"), Some(2222)));
-        assert_eq!(b.identity_files, vec!["~/.ssh/bastion", "~/.ssh/id_ed25519"]);
+        assert_eq!(
+            b.identity_files,
+            vec!["~/.ssh/bastion", "~/.ssh/id_ed25519"]
+        );
         assert_eq!(b.connect_timeout, Some(Duration::from_secs(5)));
         assert_eq!(b.proxy_jump, None);
 
@@ -251,7 +283,11 @@ Host *
             ("/plain", "/plain"),
         ];
         for (input, want) in table {
-            assert_eq!(expand_path(input, Some(home), "web", 2222, "root", "me"), PathBuf::from(want), "{input}");
+            assert_eq!(
+                expand_path(input, Some(home), "web", 2222, "root", "me"),
+                PathBuf::from(want),
+                "{input}"
+            );
         }
     }
 }

@@ -18,8 +18,15 @@ fn require_sshd() {
 
 /// Run ssh-keygen; panics with its stderr on failure.
 pub fn keygen(args: &[&str]) {
-    let out = Command::new("ssh-keygen").args(args).output().unwrap_or_else(|e| panic!("ssh-keygen: {e}"));
-    assert!(out.status.success(), "ssh-keygen {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("ssh-keygen")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("ssh-keygen: {e}"));
+    assert!(
+        out.status.success(),
+        "ssh-keygen {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A fresh key pair `dir/name` of `kind` (ed25519, rsa, ecdsa) with an optional passphrase.
@@ -35,7 +42,10 @@ pub fn read(path: &Path) -> String {
 }
 
 pub fn current_user() -> String {
-    let out = Command::new("id").arg("-un").output().unwrap_or_else(|e| panic!("id: {e}"));
+    let out = Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap_or_else(|e| panic!("id: {e}"));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -54,7 +64,12 @@ impl Lab {
         let key = new_key(dir.path(), "id_ed25519", "ed25519", "");
         let authorized_keys = dir.path().join("authorized_keys");
         let known_hosts = dir.path().join("known_hosts");
-        let lab = Lab { dir, key: key.clone(), authorized_keys, known_hosts };
+        let lab = Lab {
+            dir,
+            key: key.clone(),
+            authorized_keys,
+            known_hosts,
+        };
         lab.authorize(&key);
         let _ = std::fs::write(&lab.known_hosts, "");
         lab
@@ -73,7 +88,10 @@ impl Lab {
 
     /// Record `sshd`'s host key in the lab's known_hosts.
     pub fn trust(&self, sshd: &Sshd) {
-        let mut f = std::fs::OpenOptions::new().append(true).open(&self.known_hosts).unwrap_or_else(|e| panic!("{e}"));
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.known_hosts)
+            .unwrap_or_else(|e| panic!("{e}"));
         let _ = writeln!(f, "{}", sshd.known_hosts_line());
     }
 
@@ -121,10 +139,20 @@ impl Sshd {
             .stdin(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("starting {SSHD}: {e}"));
-        let sshd = Sshd { addr: addr.to_string(), port, host_key_pub: read(&hostkey.with_extension("pub")), log, child };
+        let sshd = Sshd {
+            addr: addr.to_string(),
+            port,
+            host_key_pub: read(&hostkey.with_extension("pub")),
+            log,
+            child,
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect((addr, port)).is_err() {
-            assert!(Instant::now() < deadline, "sshd on {addr}:{port} did not start: {}", sshd.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "sshd on {addr}:{port} did not start: {}",
+                sshd.log_text()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         sshd
@@ -133,7 +161,10 @@ impl Sshd {
     /// `[addr]:port type base64`.
     pub fn known_hosts_line(&self) -> String {
         let mut parts = self.host_key_pub.split_whitespace();
-        let (t, k) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+        let (t, k) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
         format!("[{}]:{} {t} {k}", self.addr, self.port)
     }
 

@@ -8,7 +8,14 @@ use std::hash::{BuildHasher, Hasher};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 fn q(host: &str, s: &str) -> Result<String> {
-    quote(s).map_err(|e| Error::new(host, ErrorKind::Quote { reason: e.to_string() }))
+    quote(s).map_err(|e| {
+        Error::new(
+            host,
+            ErrorKind::Quote {
+                reason: e.to_string(),
+            },
+        )
+    })
 }
 
 /// Environment names a shell can assign to.
@@ -19,7 +26,12 @@ pub(crate) fn check_env_name(host: &str, name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::new(host, ErrorKind::Quote { reason: format!("'{name}' is not a valid environment variable name") }))
+        Err(Error::new(
+            host,
+            ErrorKind::Quote {
+                reason: format!("'{name}' is not a valid environment variable name"),
+            },
+        ))
     }
 }
 
@@ -49,7 +61,12 @@ pub(crate) fn temp_path(dest: &str) -> String {
         None => (".", dest),
     };
     let mut h = RandomState::new().build_hasher();
-    h.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
     let sep = if dir.ends_with('/') { "" } else { "/" };
     format!("{dir}{sep}.{base}.play-tmp.{:016x}", h.finish())
 }
@@ -57,7 +74,11 @@ pub(crate) fn temp_path(dest: &str) -> String {
 /// Script that reads the file from stdin into a temp file beside `dest` and renames it.
 pub(crate) fn put_script(host: &str, file: &PutFile) -> Result<String> {
     if file.dest.is_empty() || file.dest.ends_with('/') {
-        return Err(Error::config(host, "upload", format!("destination '{}' is not a file path", file.dest)));
+        return Err(Error::config(
+            host,
+            "upload",
+            format!("destination '{}' is not a file path", file.dest),
+        ));
     }
     let tmp = q(host, &temp_path(&file.dest))?;
     let dest = q(host, &file.dest)?;
@@ -99,7 +120,11 @@ mod tests {
 
     #[test]
     fn temp_path_is_beside_the_destination() {
-        for (dest, dir) in [("/etc/hosts", "/etc/.hosts.play-tmp."), ("/x", "/.x.play-tmp."), ("rel", "./.rel.play-tmp.")] {
+        for (dest, dir) in [
+            ("/etc/hosts", "/etc/.hosts.play-tmp."),
+            ("/x", "/.x.play-tmp."),
+            ("rel", "./.rel.play-tmp."),
+        ] {
             let t = temp_path(dest);
             assert!(t.starts_with(dir), "{t} for {dest}");
         }
@@ -110,10 +135,18 @@ mod tests {
     fn env_names_are_checked_and_values_quoted() {
         let req = ExecRequest::new("echo \"$A\"").env("A", "x'; rm -rf /");
         let line = remote_command("h", &req).unwrap_or_default();
-        let out = std::process::Command::new("sh").arg("-c").arg(&line).output().map(|o| o.stdout).unwrap_or_default();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&line)
+            .output()
+            .map(|o| o.stdout)
+            .unwrap_or_default();
         assert_eq!(out, b"x'; rm -rf /\n");
         for bad in ["1A", "A-B", "", "A B", "A;B"] {
-            assert!(remote_command("h", &ExecRequest::new("true").env(bad, "v")).is_err(), "{bad}");
+            assert!(
+                remote_command("h", &ExecRequest::new("true").env(bad, "v")).is_err(),
+                "{bad}"
+            );
         }
     }
 
@@ -121,7 +154,8 @@ mod tests {
     fn put_script_writes_atomically_with_mode() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let dest = dir.path().join("a file 'q'").display().to_string();
-        let line = put_script("h", &PutFile::bytes("hi", dest.clone()).mode(0o640)).unwrap_or_default();
+        let line =
+            put_script("h", &PutFile::bytes("hi", dest.clone()).mode(0o640)).unwrap_or_default();
         let mut child = std::process::Command::new("sh")
             .arg("-c")
             .arg(&line)
@@ -135,9 +169,14 @@ mod tests {
         assert!(child.wait().map(|s| s.success()).unwrap_or(false));
         assert_eq!(std::fs::read(&dest).unwrap_or_default(), b"content\n");
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&dest).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+        let mode = std::fs::metadata(&dest)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
         assert_eq!(mode, 0o640);
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).map(|d| d.flatten().count()).into_iter().collect();
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .map(|d| d.flatten().count())
+            .into_iter()
+            .collect();
         assert_eq!(leftovers, vec![1], "temp file left behind");
     }
 }
