@@ -593,9 +593,7 @@ mod tests {
                 },
             ),
             (
-                format!(
-                    "host1 ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBGlhERVgS5LHeXhrI/Igbd3580NkYjbSKI4qtnCKaCWmA2JCdWoOQGL4mnJ7cchEWc2HNhzXtHXUOeB6D2g0KjY="
-                ),
+                "host1 ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBGlhERVgS5LHeXhrI/Igbd3580NkYjbSKI4qtnCKaCWmA2JCdWoOQGL4mnJ7cchEWc2HNhzXtHXUOeB6D2g0KjY=".to_string(),
                 "host1",
                 22,
                 ED,
