@@ -8,6 +8,7 @@
 //! `output` reports every stage to the user. `cli` turns arguments into a run configuration.
 
 pub mod cli;
+pub mod connection;
 pub mod modules;
 pub mod plan;
 pub mod syntax;

@@ -97,12 +97,7 @@ struct Args {
     diff: bool,
 
     /// Number of hosts to work on in parallel
-    #[arg(
-        short = 'f',
-        long = "forks",
-        value_name = "FORKS",
-        allow_negative_numbers = true
-    )]
+    #[arg(short = 'f', long = "forks", value_name = "FORKS", allow_negative_numbers = true)]
     forks: Option<i64>,
 
     /// Connect as this user
@@ -122,11 +117,7 @@ struct Args {
     become_method: Option<String>,
 
     /// Ask for the privilege escalation password
-    #[arg(
-        short = 'K',
-        long = "ask-become-pass",
-        conflicts_with = "become_password_file"
-    )]
+    #[arg(short = 'K', long = "ask-become-pass", conflicts_with = "become_password_file")]
     ask_become_pass: bool,
 
     /// Read the privilege escalation password from this file
@@ -138,11 +129,7 @@ struct Args {
     become_password_file: Option<PathBuf>,
 
     /// Ask for the connection password
-    #[arg(
-        short = 'k',
-        long = "ask-pass",
-        conflicts_with = "connection_password_file"
-    )]
+    #[arg(short = 'k', long = "ask-pass", conflicts_with = "connection_password_file")]
     ask_pass: bool,
 
     /// Read the connection password from this file
@@ -154,43 +141,23 @@ struct Args {
     connection_password_file: Option<PathBuf>,
 
     /// Use this file to authenticate the connection
-    #[arg(
-        long = "private-key",
-        visible_alias = "key-file",
-        value_name = "PRIVATE_KEY_FILE"
-    )]
+    #[arg(long = "private-key", visible_alias = "key-file", value_name = "PRIVATE_KEY_FILE")]
     private_key: Option<PathBuf>,
 
     /// Extra arguments for ssh, sftp and scp
-    #[arg(
-        long = "ssh-common-args",
-        value_name = "ARGS",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "ssh-common-args", value_name = "ARGS", allow_hyphen_values = true)]
     ssh_common_args: Option<String>,
 
     /// Extra arguments for ssh only
-    #[arg(
-        long = "ssh-extra-args",
-        value_name = "ARGS",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "ssh-extra-args", value_name = "ARGS", allow_hyphen_values = true)]
     ssh_extra_args: Option<String>,
 
     /// Extra arguments for sftp only (accepted for compatibility)
-    #[arg(
-        long = "sftp-extra-args",
-        value_name = "ARGS",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "sftp-extra-args", value_name = "ARGS", allow_hyphen_values = true)]
     sftp_extra_args: Option<String>,
 
     /// Extra arguments for scp only (accepted for compatibility)
-    #[arg(
-        long = "scp-extra-args",
-        value_name = "ARGS",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "scp-extra-args", value_name = "ARGS", allow_hyphen_values = true)]
     scp_extra_args: Option<String>,
 
     /// Connection type (ssh, local)
@@ -198,12 +165,7 @@ struct Args {
     connection: Option<String>,
 
     /// Connection timeout in seconds
-    #[arg(
-        short = 'T',
-        long = "timeout",
-        value_name = "TIMEOUT",
-        allow_negative_numbers = true
-    )]
+    #[arg(short = 'T', long = "timeout", value_name = "TIMEOUT", allow_negative_numbers = true)]
     timeout: Option<i64>,
 
     /// Module search path (accepted for compatibility; modules are built in)
@@ -423,10 +385,7 @@ mod tests {
             "--plan",
             "--graph",
         ]);
-        assert_eq!(
-            o.playbooks,
-            [PathBuf::from("site.yml"), PathBuf::from("more.yml")]
-        );
+        assert_eq!(o.playbooks, [PathBuf::from("site.yml"), PathBuf::from("more.yml")]);
         assert_eq!(o.inventories, ["hosts.yml", "b.ini", "c"]);
         assert_eq!(o.extra_vars, ["a=1", "@v.yml"]);
         assert_eq!(o.limit.as_deref(), Some("web"));
@@ -454,10 +413,7 @@ mod tests {
         assert_eq!(o.connection.as_deref(), Some("local"));
         assert_eq!(o.start_at_task.as_deref(), Some("Install"));
         assert_eq!(o.verbosity, 4);
-        assert_eq!(
-            o.vault_password_files,
-            [PathBuf::from("p1"), PathBuf::from("p2")]
-        );
+        assert_eq!(o.vault_password_files, [PathBuf::from("p1"), PathBuf::from("p2")]);
         assert_eq!(o.vault_ids, ["prod@p3"]);
         assert!(o.plan && o.graph && !o.list_hosts && !o.syntax_check);
     }
@@ -534,9 +490,6 @@ mod tests {
     #[test]
     fn extra_vars_may_start_with_a_dash() {
         assert_eq!(ok(&["p.yml", "-e", "-x"]).extra_vars, ["-x"]);
-        assert_eq!(
-            ok(&["p.yml", "-e", "{\"a\": [1]}"]).extra_vars,
-            ["{\"a\": [1]}"]
-        );
+        assert_eq!(ok(&["p.yml", "-e", "{\"a\": [1]}"]).extra_vars, ["{\"a\": [1]}"]);
     }
 }

@@ -26,10 +26,7 @@ impl Environment {
         let vars: HashMap<String, String> = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .collect();
-        let home = vars
-            .get("HOME")
-            .filter(|h| !h.is_empty())
-            .map(PathBuf::from);
+        let home = vars.get("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
         Ok(Environment {
             vars,
             home,
@@ -40,10 +37,7 @@ impl Environment {
 
     /// A variable's value; set-but-empty counts as unset.
     pub fn var(&self, name: &str) -> Option<&str> {
-        self.vars
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
+        self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
     }
 
     /// A path as Ansible resolves configured paths: `$VAR`/`${VAR}` and `~` expanded, then
@@ -214,11 +208,7 @@ impl ConfigFile {
             let line = strip_inline_comment(raw);
             if line.trim().is_empty() {
                 // Blank lines may sit inside a multi-line value; trailing ones are dropped below.
-                if let Some(e) = sections
-                    .last_mut()
-                    .and_then(|(_, es)| es.last_mut())
-                    .filter(|_| open)
-                {
+                if let Some(e) = sections.last_mut().and_then(|(_, es)| es.last_mut()).filter(|_| open) {
                     e.value.push('\n');
                 }
                 continue;
@@ -236,10 +226,7 @@ impl ConfigFile {
             open = false;
             let text = line.trim();
             if let Some(inner) = text.strip_prefix('[') {
-                let Some(name) = inner
-                    .strip_suffix(']')
-                    .filter(|n| !n.is_empty() && !n.contains(']'))
-                else {
+                let Some(name) = inner.strip_suffix(']').filter(|n| !n.is_empty() && !n.contains(']')) else {
                     return Err(err(
                         n,
                         indent,
@@ -325,10 +312,7 @@ impl ConfigFile {
 
     /// The directory relative paths in this file are resolved against.
     pub fn dir(&self) -> PathBuf {
-        self.path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default()
+        self.path.parent().map(Path::to_path_buf).unwrap_or_default()
     }
 }
 
@@ -364,25 +348,16 @@ mod tests {
             ("defaults", "ssh;notcomment", Some("x;y")),
             ("defaults", "roles_path", Some("a\nb\n\nc")),
             ("defaults", "empty", Some("")),
-            (
-                "ssh_connection",
-                "ssh_args",
-                Some("-o ControlPersist=60s %%h"),
-            ),
+            ("ssh_connection", "ssh_args", Some("-o ControlPersist=60s %%h")),
             ("defaults", "timeout", Some("3")),
             ("defaults", "nothing", None),
             ("nosection", "timeout", None),
         ];
         for (section, key, want) in cases {
-            assert_eq!(
-                cfg.get(section, key).map(|(v, _)| v),
-                *want,
-                "[{section}] {key}"
-            );
+            assert_eq!(cfg.get(section, key).map(|(v, _)| v), *want, "[{section}] {key}");
         }
         assert_eq!(
-            cfg.get("defaults", "remote_user")
-                .map(|(_, s)| (s.line, s.col)),
+            cfg.get("defaults", "remote_user").map(|(_, s)| (s.line, s.col)),
             Some((5, 1))
         );
     }
@@ -427,11 +402,7 @@ mod tests {
             ("/abs", "/etc/x", "/abs"),
         ];
         for (text, base, want) in cases {
-            assert_eq!(
-                env.resolve_path(text, Path::new(base)),
-                PathBuf::from(want),
-                "{text}"
-            );
+            assert_eq!(env.resolve_path(text, Path::new(base)), PathBuf::from(want), "{text}");
         }
     }
 }

@@ -52,7 +52,9 @@ pub fn load_one(arg: &str, env: &Environment, secrets: &VaultSecrets) -> Result<
     if arg.starts_with('{') || arg.starts_with('[') || !looks_like_kv {
         let mut node = yaml::parse(SourceFile::new("<extra vars>", arg)).map_err(|e| {
             let mut e = Error::from(e);
-            e.help = Some("write -e as key=value pairs, as YAML/JSON ('{\"key\": [1, 2]}' or 'key: value'), or as @file".into());
+            e.help = Some(
+                "write -e as key=value pairs, as YAML/JSON ('{\"key\": [1, 2]}' or 'key: value'), or as @file".into(),
+            );
             e
         })?;
         vault::decrypt_in_place(&mut node, secrets)?;
@@ -99,10 +101,7 @@ pub fn parse_kv(arg: &str) -> Result<Map> {
                 "write name=value",
             ));
         }
-        out.insert(
-            key.to_string(),
-            Value::Str(unquote(t[split + 1..].trim()).to_string()),
-        );
+        out.insert(key.to_string(), Value::Str(unquote(t[split + 1..].trim()).to_string()));
     }
     Ok(out)
 }
@@ -146,9 +145,7 @@ pub fn split_args(s: &str) -> std::result::Result<Vec<String>, String> {
             (None, '"' | '\'') if jinja == 0 => quote = Some(c),
             (None, '{') if matches!(chars.peek(), Some('{' | '%' | '#')) => jinja += 1,
             (None, '}' | '%' | '#')
-                if jinja > 0
-                    && chars.peek() == Some(&'}')
-                    && (c == '}' || c == '%' || c == '#') =>
+                if jinja > 0 && chars.peek() == Some(&'}') && (c == '}' || c == '%' || c == '#') =>
             {
                 cur.push(c);
                 if let Some(n) = chars.next() {
@@ -250,30 +247,20 @@ mod tests {
     }
 
     fn map(pairs: &[(&str, Value)]) -> Map {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
     }
 
     #[test]
     fn extra_vars_forms() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(
-            dir.path().join("vars.yml"),
-            "from_file: yes\nlist: [1, 2]\n",
-        )
-        .expect("write");
+        std::fs::write(dir.path().join("vars.yml"), "from_file: yes\nlist: [1, 2]\n").expect("write");
         std::fs::write(dir.path().join("vars.json"), "{\"j\": {\"n\": 1.5}}").expect("write");
         std::fs::write(dir.path().join("empty.yml"), "").expect("write");
         let e = env(dir.path());
         let s = |t: &str| Value::str(t);
         let cases: Vec<(&str, Map)> = vec![
             ("a=1 b=two", map(&[("a", s("1")), ("b", s("two"))])),
-            (
-                "k2='a b' k3=\"c d\"",
-                map(&[("k2", s("a b")), ("k3", s("c d"))]),
-            ),
+            ("k2='a b' k3=\"c d\"", map(&[("k2", s("a b")), ("k3", s("c d"))])),
             (
                 "msg='{{ x }}' y={{ a b }}",
                 map(&[("msg", s("{{ x }}")), ("y", s("{{ a b }}"))]),
@@ -282,18 +269,9 @@ mod tests {
                 "eq=a=b esc=line\\none",
                 map(&[("eq", s("a=b")), ("esc", s("line\none"))]),
             ),
-            (
-                "u=caf\\u00e9 empty=",
-                map(&[("u", s("café")), ("empty", s(""))]),
-            ),
-            (
-                "{\"a\": [1]}",
-                map(&[("a", Value::List(vec![Value::Int(1)]))]),
-            ),
-            (
-                "{a: yes, b: '1'}",
-                map(&[("a", Value::Bool(true)), ("b", s("1"))]),
-            ),
+            ("u=caf\\u00e9 empty=", map(&[("u", s("café")), ("empty", s(""))])),
+            ("{\"a\": [1]}", map(&[("a", Value::List(vec![Value::Int(1)]))])),
+            ("{a: yes, b: '1'}", map(&[("a", Value::Bool(true)), ("b", s("1"))])),
             ("a: 1", map(&[("a", Value::Int(1))])),
             ("msg: a=b", map(&[("msg", s("a=b"))])),
             (
@@ -312,8 +290,7 @@ mod tests {
         ];
         for (arg, want) in cases {
             assert_eq!(
-                load_one(arg, &e, &VaultSecrets::new())
-                    .unwrap_or_else(|err| panic!("{arg}: {err}")),
+                load_one(arg, &e, &VaultSecrets::new()).unwrap_or_else(|err| panic!("{arg}: {err}")),
                 want,
                 "{arg}"
             );
@@ -374,8 +351,7 @@ mod tests {
         secrets.add("default", Secret::new(b"pw".to_vec()));
         let got = load_one("@secrets.yml", &env(dir.path()), &secrets).expect("decrypts");
         assert_eq!(got["db_password"], Value::str("s3cret"));
-        let e = load_one("@secrets.yml", &env(dir.path()), &VaultSecrets::new())
-            .expect_err("must fail");
+        let e = load_one("@secrets.yml", &env(dir.path()), &VaultSecrets::new()).expect_err("must fail");
         assert!(e.to_string().contains("--vault-password-file"), "{e}");
     }
 }

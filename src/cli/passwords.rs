@@ -31,26 +31,16 @@ pub fn ask_passwords(rc: &RunConfig, prompt: Prompt<'_>) -> Result<Passwords> {
     let mut out = Passwords::default();
     let mut become_prompt = "BECOME password: ";
     if rc.ask_pass {
-        let pw = prompt("SSH password: ").map_err(|e| {
-            prompt_err(
-                "SSH",
-                e,
-                "use --connection-password-file FILE when not on a terminal",
-            )
-        })?;
+        let pw = prompt("SSH password: ")
+            .map_err(|e| prompt_err("SSH", e, "use --connection-password-file FILE when not on a terminal"))?;
         out.connection = Some(Secret::new(pw.into_bytes()));
         become_prompt = "BECOME password[defaults to SSH password]: ";
     } else if let Some(f) = &rc.connection_password_file {
         out.connection = Some(read_password_file(f, "default")?);
     }
     if rc.ask_become_pass {
-        let pw = prompt(become_prompt).map_err(|e| {
-            prompt_err(
-                "become",
-                e,
-                "use --become-password-file FILE when not on a terminal",
-            )
-        })?;
+        let pw = prompt(become_prompt)
+            .map_err(|e| prompt_err("become", e, "use --become-password-file FILE when not on a terminal"))?;
         out.r#become = if pw.is_empty() && rc.ask_pass {
             out.connection.clone()
         } else {
@@ -116,10 +106,7 @@ mod tests {
                     o.ask_become_pass = true
                 }),
                 vec!["sshpw", ""],
-                &[
-                    "SSH password: ",
-                    "BECOME password[defaults to SSH password]: ",
-                ],
+                &["SSH password: ", "BECOME password[defaults to SSH password]: "],
                 Some("sshpw"),
                 Some("sshpw"),
             ),
@@ -158,8 +145,7 @@ mod tests {
             assert!(!format!("{got:?}").contains("pw"), "{got:?}");
         }
         let config = rc(dir.path(), |o| o.vault_password_files = vec!["vp".into()]);
-        let secrets = vault_secrets(&config, &mut |_: &str| Err(std::io::Error::other("no tty")))
-            .expect("secrets");
+        let secrets = vault_secrets(&config, &mut |_: &str| Err(std::io::Error::other("no tty"))).expect("secrets");
         assert_eq!(
             secrets
                 .candidates(None)

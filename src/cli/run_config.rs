@@ -107,16 +107,11 @@ impl RunConfig {
         for p in &opts.playbooks {
             let path = env.resolve_path(&p.to_string_lossy(), cwd);
             if !path.exists() {
-                return Err(
-                    bad_option(format!("the playbook {} could not be found", p.display()))
-                        .with_help("check the path; it is relative to the current directory"),
-                );
+                return Err(bad_option(format!("the playbook {} could not be found", p.display()))
+                    .with_help("check the path; it is relative to the current directory"));
             }
             if !path.is_file() {
-                return Err(bad_option(format!(
-                    "the playbook {} is not a file",
-                    p.display()
-                )));
+                return Err(bad_option(format!("the playbook {} is not a file", p.display())));
             }
             playbooks.push(path);
         }
@@ -151,11 +146,8 @@ impl RunConfig {
             Some(t) => t,
             None => set.int(&s::TIMEOUT)?.unwrap_or(DEFAULT_TIMEOUT as i64),
         };
-        let timeout = u64::try_from(timeout).map_err(|_| {
-            bad_option(format!(
-                "timeout must be zero or more seconds, not {timeout}"
-            ))
-        })?;
+        let timeout = u64::try_from(timeout)
+            .map_err(|_| bad_option(format!("timeout must be zero or more seconds, not {timeout}")))?;
 
         let mut tags = set.list(&s::RUN_TAGS).unwrap_or_default();
         extend_unique(&mut tags, opts.tags);
@@ -181,11 +173,9 @@ impl RunConfig {
             .map(resolve_cli)
             .or_else(|| set.path(&s::CONNECTION_PASSWORD_FILE));
         let ask_become_pass = opts.ask_become_pass
-            || (opts.become_password_file.is_none()
-                && set.bool(&s::BECOME_ASK_PASS)?.unwrap_or(false));
-        let ask_pass = opts.ask_pass
-            || (opts.connection_password_file.is_none()
-                && set.bool(&s::ASK_PASS)?.unwrap_or(false));
+            || (opts.become_password_file.is_none() && set.bool(&s::BECOME_ASK_PASS)?.unwrap_or(false));
+        let ask_pass =
+            opts.ask_pass || (opts.connection_password_file.is_none() && set.bool(&s::ASK_PASS)?.unwrap_or(false));
         let ask_vault_pass = opts.ask_vault_pass || set.bool(&s::ASK_VAULT_PASS)?.unwrap_or(false);
 
         // Ansible's order: configured identities, --vault-id, --vault-password-file,
@@ -218,21 +208,15 @@ impl RunConfig {
         dedup(&mut vault_ids);
 
         let roles_path = set.paths(&s::ROLES_PATH, ':').unwrap_or_else(|| {
-            [
-                "~/.ansible/roles",
-                "/usr/share/ansible/roles",
-                "/etc/ansible/roles",
-            ]
-            .iter()
-            .map(|p| env.resolve_path(p, cwd))
-            .collect()
+            ["~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles"]
+                .iter()
+                .map(|p| env.resolve_path(p, cwd))
+                .collect()
         });
 
-        let verbosity = opts.verbosity.max(
-            set.int(&s::VERBOSITY)?
-                .and_then(|v| u8::try_from(v).ok())
-                .unwrap_or(0),
-        );
+        let verbosity = opts
+            .verbosity
+            .max(set.int(&s::VERBOSITY)?.and_then(|v| u8::try_from(v).ok()).unwrap_or(0));
 
         Ok(RunConfig {
             playbooks,
@@ -269,15 +253,9 @@ impl RunConfig {
             become_password_file,
             ask_pass,
             connection_password_file,
-            ssh_args: set
-                .string(&s::SSH_ARGS)
-                .unwrap_or_else(|| DEFAULT_SSH_ARGS.into()),
-            ssh_common_args: opts
-                .ssh_common_args
-                .or_else(|| set.string(&s::SSH_COMMON_ARGS)),
-            ssh_extra_args: opts
-                .ssh_extra_args
-                .or_else(|| set.string(&s::SSH_EXTRA_ARGS)),
+            ssh_args: set.string(&s::SSH_ARGS).unwrap_or_else(|| DEFAULT_SSH_ARGS.into()),
+            ssh_common_args: opts.ssh_common_args.or_else(|| set.string(&s::SSH_COMMON_ARGS)),
+            ssh_extra_args: opts.ssh_extra_args.or_else(|| set.string(&s::SSH_EXTRA_ARGS)),
             pipelining: set.bool(&s::PIPELINING)?.unwrap_or(false),
             roles_path,
             vault_ids,

@@ -19,8 +19,7 @@ impl Fixture {
         {
             // Temp dirs may be created world-writable by a umask; the project dir must not be.
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(root.join("proj"), std::fs::Permissions::from_mode(0o755))
-                .expect("chmod");
+            std::fs::set_permissions(root.join("proj"), std::fs::Permissions::from_mode(0o755)).expect("chmod");
         }
         std::fs::write(root.join("proj/site.yml"), "- hosts: all\n").expect("write");
         Fixture { _dir: dir, root }
@@ -65,10 +64,7 @@ fn defaults_without_any_config() {
     assert_eq!(rc.config_file, None);
     assert_eq!((rc.forks, rc.timeout, rc.host_key_checking), (5, 10, true));
     assert_eq!(rc.remote_user, None);
-    assert_eq!(
-        rc.inventories,
-        [InventorySource::Path("/etc/ansible/hosts".into())]
-    );
+    assert_eq!(rc.inventories, [InventorySource::Path("/etc/ansible/hosts".into())]);
     assert_eq!(
         rc.roles_path,
         [
@@ -78,11 +74,7 @@ fn defaults_without_any_config() {
         ]
     );
     assert_eq!(
-        (
-            rc.become_method.as_str(),
-            rc.become_user.as_str(),
-            rc.r#become
-        ),
+        (rc.become_method.as_str(), rc.become_user.as_str(), rc.r#become),
         ("sudo", "root", false)
     );
     assert_eq!(rc.connection, "ssh");
@@ -131,10 +123,7 @@ fn config_discovery_order_first_found_wins() {
             f.write(file, "[defaults]\n");
         }
         let env_value = from_env.map(|e| f.root.join(e).display().to_string());
-        let vars: Vec<(&str, &str)> = env_value
-            .iter()
-            .map(|v| ("ANSIBLE_CONFIG", v.as_str()))
-            .collect();
+        let vars: Vec<(&str, &str)> = env_value.iter().map(|v| ("ANSIBLE_CONFIG", v.as_str())).collect();
         let rc = f.load(&vars, |_| {}).expect("loads");
         assert_eq!(
             rc.config_file,
@@ -151,8 +140,7 @@ fn world_writable_cwd_config_is_skipped_with_a_warning() {
     let f = Fixture::new();
     f.write("proj/ansible.cfg", "[defaults]\nforks = 50\n");
     f.write("home/.ansible.cfg", "[defaults]\nforks = 7\n");
-    std::fs::set_permissions(f.root.join("proj"), std::fs::Permissions::from_mode(0o777))
-        .expect("chmod");
+    std::fs::set_permissions(f.root.join("proj"), std::fs::Permissions::from_mode(0o777)).expect("chmod");
     let rc = f.load(&[], |_| {}).expect("loads");
     assert_eq!(rc.forks, 7);
     assert!(
@@ -181,19 +169,11 @@ fn precedence_cli_over_env_over_cfg_over_default() {
         (20, 30, Some("cfguser"), false)
     );
     assert_eq!(
-        (
-            both.r#become,
-            both.become_user.as_str(),
-            both.become_method.as_str()
-        ),
+        (both.r#become, both.become_user.as_str(), both.become_method.as_str()),
         (true, "cfgbecome", "su")
     );
     assert_eq!(
-        (
-            both.ssh_args.as_str(),
-            both.pipelining,
-            both.connection.as_str()
-        ),
+        (both.ssh_args.as_str(), both.pipelining, both.connection.as_str()),
         ("-o A=1", true, "local")
     );
 
@@ -206,18 +186,10 @@ fn precedence_cli_over_env_over_cfg_over_default() {
     ];
     let rc = f.load(&env, |_| {}).expect("loads");
     assert_eq!(
-        (
-            rc.forks,
-            rc.timeout,
-            rc.remote_user.as_deref(),
-            rc.host_key_checking
-        ),
+        (rc.forks, rc.timeout, rc.remote_user.as_deref(), rc.host_key_checking),
         (40, 30, Some("envuser"), true)
     );
-    assert_eq!(
-        (rc.become_user.as_str(), rc.ssh_args.as_str()),
-        ("envbecome", "-o B=2")
-    );
+    assert_eq!((rc.become_user.as_str(), rc.ssh_args.as_str()), ("envbecome", "-o B=2"));
 
     let rc = f
         .load(&env, |o| {
@@ -243,10 +215,7 @@ fn precedence_cli_over_env_over_cfg_over_default() {
 #[test]
 fn become_is_read_only_from_privilege_escalation_as_in_ansible() {
     let f = Fixture::new();
-    f.write(
-        "proj/ansible.cfg",
-        "[defaults]\nbecome = yes\nbecome_user = nope\n",
-    );
+    f.write("proj/ansible.cfg", "[defaults]\nbecome = yes\nbecome_user = nope\n");
     let rc = f.load(&[], |_| {}).expect("loads");
     assert_eq!((rc.r#become, rc.become_user.as_str()), (false, "root"));
 }
@@ -340,11 +309,7 @@ fn unknown_keys_are_ignored_and_bad_values_name_their_origin() {
     assert!(f.load(&[], |_| {}).is_ok());
 
     let cases: &[(&str, EnvPairs, &str)] = &[
-        (
-            "[defaults]\nforks = many\n",
-            &[],
-            "ansible.cfg:2:1: invalid forks",
-        ),
+        ("[defaults]\nforks = many\n", &[], "ansible.cfg:2:1: invalid forks"),
         (
             "[defaults]\nhost_key_checking = flase\n",
             &[],
@@ -356,16 +321,8 @@ fn unknown_keys_are_ignored_and_bad_values_name_their_origin() {
             "invalid timeout (from environment variable ANSIBLE_TIMEOUT)",
         ),
         ("[defaults]\nforks = 0\n", &[], "forks must be at least 1"),
-        (
-            "[defaults]\n",
-            &[("ANSIBLE_FORKS", "-2")],
-            "forks must be at least 1",
-        ),
-        (
-            "[defaults\n",
-            &[],
-            "ansible.cfg:1:1: invalid configuration file",
-        ),
+        ("[defaults]\n", &[("ANSIBLE_FORKS", "-2")], "forks must be at least 1"),
+        ("[defaults\n", &[], "ansible.cfg:1:1: invalid configuration file"),
     ];
     for (cfg, env, want) in cases {
         f.write("proj/ansible.cfg", cfg);
@@ -414,25 +371,17 @@ fn playbooks_must_exist_and_tags_merge() {
     let e = f
         .load(&[], |o| o.playbooks = vec!["missing.yml".into()])
         .expect_err("must fail");
-    assert!(
-        e.to_string().contains("missing.yml could not be found"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("missing.yml could not be found"), "{e}");
     let e = f
         .load(&[], |o| o.playbooks = vec![Path::new(".").into()])
         .expect_err("must fail");
     assert!(e.to_string().contains("not a file"), "{e}");
 
     f.write("proj/ansible.cfg", "[tags]\nrun = a, b\nskip = s\n");
-    let rc = f
-        .load(&[], |o| o.tags = vec!["b".into(), "c".into()])
-        .expect("loads");
+    let rc = f.load(&[], |o| o.tags = vec!["b".into(), "c".into()]).expect("loads");
     assert_eq!(
         (rc.tags, rc.skip_tags),
-        (
-            vec!["a".to_string(), "b".into(), "c".into()],
-            vec!["s".to_string()]
-        )
+        (vec!["a".to_string(), "b".into(), "c".into()], vec!["s".to_string()])
     );
     std::fs::remove_file(f.root.join("proj/ansible.cfg")).expect("rm");
     assert_eq!(

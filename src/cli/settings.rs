@@ -67,12 +67,7 @@ pub struct Settings<'a> {
 
 impl Settings<'_> {
     fn raw(&self, s: &Setting) -> Option<Raw> {
-        if let Some((name, value)) = s
-            .env
-            .iter()
-            .rev()
-            .find_map(|n| self.env.var(n).map(|v| (n, v)))
-        {
+        if let Some((name, value)) = s.env.iter().rev().find_map(|n| self.env.var(n).map(|v| (n, v))) {
             return Some(Raw {
                 value: value.to_string(),
                 span: None,
@@ -80,11 +75,7 @@ impl Settings<'_> {
             });
         }
         let cfg = self.cfg?;
-        let (value, span) = s
-            .ini
-            .iter()
-            .rev()
-            .find_map(|(sec, key)| cfg.get(sec, key))?;
+        let (value, span) = s.ini.iter().rev().find_map(|(sec, key)| cfg.get(sec, key))?;
         Some(Raw {
             value: unquote(value).to_string(),
             span: Some(span),

@@ -241,10 +241,7 @@ mod tests {
             ("ansible.posix.sysctl", Some("ansible.posix.sysctl")),
             ("sysctl", Some("ansible.posix.sysctl")),
             ("modprobe", Some("community.general.modprobe")),
-            (
-                "community.general.modprobe",
-                Some("community.general.modprobe"),
-            ),
+            ("community.general.modprobe", Some("community.general.modprobe")),
             ("ansible.builtin.sysctl", None),
             ("copyy", None),
             ("", None),
@@ -257,14 +254,8 @@ mod tests {
 
     #[test]
     fn free_form_and_controller_flags() {
-        assert_eq!(
-            lookup("shell").map(|s| s.raw_params),
-            Some(RawParams::FreeForm)
-        );
-        assert_eq!(
-            lookup("include_tasks").map(|s| s.raw_params),
-            Some(RawParams::Allowed)
-        );
+        assert_eq!(lookup("shell").map(|s| s.raw_params), Some(RawParams::FreeForm));
+        assert_eq!(lookup("include_tasks").map(|s| s.raw_params), Some(RawParams::Allowed));
         assert_eq!(lookup("copy").map(|s| s.raw_params), Some(RawParams::No));
         assert_eq!(lookup("debug").map(|s| s.on_controller), Some(true));
         assert_eq!(lookup("file").map(|s| s.on_controller), Some(false));

@@ -28,11 +28,7 @@ pub enum ErrorKind {
 
 impl Error {
     pub fn new(kind: ErrorKind, span: Option<Span>) -> Error {
-        Error {
-            kind,
-            span,
-            help: None,
-        }
+        Error { kind, span, help: None }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Error {

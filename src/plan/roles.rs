@@ -43,11 +43,7 @@ impl Identity {
             params: r.params.clone(),
             when: r.when.iter().map(|w| w.value.clone()).collect(),
             tags: r.keywords.get("tags").map(|t| t.value.clone()),
-            vars: r
-                .vars
-                .iter()
-                .map(|(k, v)| (k.clone(), v.value.clone()))
-                .collect(),
+            vars: r.vars.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
         }
     }
 }
@@ -79,11 +75,7 @@ impl<'a> RoleExpander<'a> {
 
     /// The roles an `import_role` brings in (`allow_duplicates` is the import's own option,
     /// true unless set, as in Ansible; its dependencies follow their own metadata).
-    pub fn import_role(
-        &mut self,
-        r: &RoleRef,
-        allow_duplicates: bool,
-    ) -> Result<Vec<RoleInstance>> {
+    pub fn import_role(&mut self, r: &RoleRef, allow_duplicates: bool) -> Result<Vec<RoleInstance>> {
         let mut out = Vec::new();
         self.expand_into(r, Some(allow_duplicates), &[], &[], &mut out)?;
         Ok(out)
@@ -97,14 +89,11 @@ impl<'a> RoleExpander<'a> {
         parent_refs: &[RoleRef],
         out: &mut Vec<RoleInstance>,
     ) -> Result<()> {
-        let role = self.store.get(&r.key).cloned().ok_or_else(|| {
-            Error::new(
-                ErrorKind::RoleNotLoaded {
-                    name: r.name.clone(),
-                },
-                Some(r.span.clone()),
-            )
-        })?;
+        let role = self
+            .store
+            .get(&r.key)
+            .cloned()
+            .ok_or_else(|| Error::new(ErrorKind::RoleNotLoaded { name: r.name.clone() }, Some(r.span.clone())))?;
         let mut chain = parents.to_vec();
         chain.push(role.name.clone());
         let mut refs = parent_refs.to_vec();
@@ -143,9 +132,7 @@ fn imported_roles<'t>(items: &'t [TaskItem], out: &mut Vec<&'t RoleRef>) {
             }
             TaskItem::Import(i) => match &i.target {
                 ImportTarget::Role { role, .. } => out.push(role),
-                ImportTarget::Tasks {
-                    children: Some(c), ..
-                } => imported_roles(c, out),
+                ImportTarget::Tasks { children: Some(c), .. } => imported_roles(c, out),
                 ImportTarget::Tasks { children: None, .. } => {}
             },
         }
@@ -197,8 +184,9 @@ pub fn check_cycles(store: &RoleStore) -> Result<()> {
             };
             let mut chain: Vec<String> = path.iter().map(|&n| name(n)).collect();
             chain.push(name(start));
-            return Err(Error::new(ErrorKind::RoleCycle { chain }, Some(closing))
-                .with_help("a role cannot depend on itself, directly or through other roles; remove one of these dependencies"));
+            return Err(Error::new(ErrorKind::RoleCycle { chain }, Some(closing)).with_help(
+                "a role cannot depend on itself, directly or through other roles; remove one of these dependencies",
+            ));
         }
     }
     Ok(())
@@ -237,12 +225,7 @@ fn edges_of(graph: &DiGraph<&RoleKey, &RoleRef>, n: NodeIndex) -> Vec<(NodeIndex
     // petgraph lists outgoing edges newest first; reversed twice (collect, then pop) gives written order.
     graph
         .edges(n)
-        .map(|e| {
-            (
-                petgraph::visit::EdgeRef::target(&e),
-                e.weight().span.clone(),
-            )
-        })
+        .map(|e| (petgraph::visit::EdgeRef::target(&e), e.weight().span.clone()))
         .collect()
 }
 
@@ -276,10 +259,7 @@ mod tests {
         let got = names(&ex.play_roles(&pb.plays[1]).expect("expands"));
         // app twice with the same (empty) params runs once; app with other vars runs again;
         // common with a parameter is a new use; common as a dependency of db was already run.
-        assert_eq!(
-            got,
-            ["common<app>", "db<app>", "app<>", "app<>", "common<>"]
-        );
+        assert_eq!(got, ["common<app>", "db<app>", "app<>", "app<>", "common<>"]);
     }
 
     #[test]
@@ -292,10 +272,7 @@ mod tests {
             .find(|i| i.role.name == "app")
             .map(|i| i.via.clone())
             .expect("app");
-        assert_eq!(
-            names(&ex.import_role(&app, true).expect("expands")),
-            ["app<>"]
-        );
+        assert_eq!(names(&ex.import_role(&app, true).expect("expands")), ["app<>"]);
         let again = ex.import_role(&app, false).expect("expands");
         assert!(again.iter().all(|i| i.duplicate), "{:?}", names(&again));
     }
@@ -311,8 +288,7 @@ mod tests {
         w("site.yml", "- hosts: all\n  roles: [a, a, b, b]\n");
         w("roles/a/meta/main.yml", "allow_duplicates: true\n");
         w("roles/b/tasks/main.yml", "[]\n");
-        let pb =
-            load_playbook(&dir.path().join("site.yml"), &RoleSearch::default()).expect("loads");
+        let pb = load_playbook(&dir.path().join("site.yml"), &RoleSearch::default()).expect("loads");
         let mut ex = RoleExpander::new(&pb.roles).expect("no cycles");
         assert_eq!(
             names(&ex.play_roles(&pb.plays[0]).expect("expands")),
@@ -358,13 +334,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("roles/s/meta")).expect("mkdir");
         std::fs::write(dir.path().join("site.yml"), "- hosts: all\n  roles: [s]\n").expect("write");
-        std::fs::write(
-            dir.path().join("roles/s/meta/main.yml"),
-            "dependencies: [s]\n",
-        )
-        .expect("write");
-        let pb =
-            load_playbook(&dir.path().join("site.yml"), &RoleSearch::default()).expect("loads");
+        std::fs::write(dir.path().join("roles/s/meta/main.yml"), "dependencies: [s]\n").expect("write");
+        let pb = load_playbook(&dir.path().join("site.yml"), &RoleSearch::default()).expect("loads");
         let err = RoleExpander::new(&pb.roles)
             .err()
             .map(|e| e.to_string())

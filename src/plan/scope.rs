@@ -98,12 +98,7 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> Arc<Map> {
-        Arc::new(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), Value::str(*v)))
-                .collect(),
-        )
+        Arc::new(pairs.iter().map(|(k, v)| (k.to_string(), Value::str(*v))).collect())
     }
 
     #[test]

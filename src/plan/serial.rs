@@ -53,10 +53,7 @@ fn parse_one(value: &Value, span: Option<&Span>) -> Result<SerialSpec> {
             parse_text(s).ok_or_else(|| bad(format!("'{s}' is not a number or a percentage")))
         }
         Value::Vault(_) => Err(bad("a vault-encrypted value cannot be a batch size".into())),
-        other => Err(bad(format!(
-            "a {} is not a number or a percentage",
-            other.type_name()
-        ))),
+        other => Err(bad(format!("a {} is not a number or a percentage", other.type_name()))),
     }
 }
 
@@ -76,11 +73,7 @@ fn python_int(s: &str) -> Option<i64> {
         Some(rest) => (true, rest),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-    {
+    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
         return None;
     }
     if !digits.chars().all(|c| c.is_ascii_digit() || c == '_') {
@@ -97,11 +90,7 @@ pub fn batches(hosts: usize, serial: &[SerialSpec]) -> Vec<usize> {
     let mut left = hosts;
     let mut i = 0;
     while left > 0 {
-        let spec = serial
-            .get(i)
-            .or(serial.last())
-            .copied()
-            .unwrap_or(SerialSpec::Count(0));
+        let spec = serial.get(i).or(serial.last()).copied().unwrap_or(SerialSpec::Count(0));
         let size = spec.size(hosts);
         if size <= 0 {
             out.push(left);
@@ -144,11 +133,7 @@ mod tests {
             (3, &[Percent(150.0)], &[3]),
         ];
         for (hosts, serial, want) in cases {
-            assert_eq!(
-                batches(*hosts, serial),
-                *want,
-                "{hosts} hosts, serial {serial:?}"
-            );
+            assert_eq!(batches(*hosts, serial), *want, "{hosts} hosts, serial {serial:?}");
         }
     }
 
@@ -188,10 +173,7 @@ mod tests {
         ];
         for value in cases {
             let e = parse(&value, None).expect_err("must fail");
-            assert!(
-                matches!(e.kind, ErrorKind::BadSerial { .. }),
-                "{value:?}: {e}"
-            );
+            assert!(matches!(e.kind, ErrorKind::BadSerial { .. }), "{value:?}: {e}");
             assert!(e.to_string().starts_with("bad serial"), "{e}");
         }
     }

@@ -47,9 +47,8 @@ impl TagFilter {
     pub fn runs(&self, tags: &BTreeSet<String>) -> bool {
         let untagged = tags.is_empty();
         let has = |t: &str| tags.contains(t);
-        let any_of = |set: &BTreeSet<String>| {
-            tags.iter().any(|t| set.contains(t)) || (untagged && set.contains("untagged"))
-        };
+        let any_of =
+            |set: &BTreeSet<String>| tags.iter().any(|t| set.contains(t)) || (untagged && set.contains("untagged"));
 
         let selected = has("always")
             || (self.only.contains("all") && !has("never"))
@@ -75,11 +74,7 @@ mod tests {
 
     fn filter(only: &str, skip: &str) -> TagFilter {
         let v = |s: &str| {
-            if s.is_empty() {
-                vec![]
-            } else {
-                vec![s.to_string()]
-            }
+            if s.is_empty() { vec![] } else { vec![s.to_string()] }
         };
         TagFilter::new(&v(only), &v(skip))
     }

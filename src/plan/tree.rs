@@ -5,8 +5,8 @@
 use super::roles::{RoleExpander, RoleInstance};
 use super::tags::TagFilter;
 use super::{Error, ErrorKind, Result};
-use crate::syntax::playbook::{ImportTarget, Keywords, Play, Spanned, Task, TaskItem};
 use crate::syntax::Span;
+use crate::syntax::playbook::{ImportTarget, Keywords, Play, Spanned, Task, TaskItem};
 use crate::value::Value;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -193,10 +193,15 @@ impl<'a> TreeBuilder<'a> {
                 TaskItem::Import(i) => {
                     let inner = ctx.with_keywords(&i.keywords, &i.when);
                     match &i.target {
-                        ImportTarget::Tasks { children: Some(children), .. } => {
+                        ImportTarget::Tasks {
+                            children: Some(children),
+                            ..
+                        } => {
                             out.extend(self.items(children, &inner)?);
                         }
-                        ImportTarget::Tasks { children: None, file, .. } => {
+                        ImportTarget::Tasks {
+                            children: None, file, ..
+                        } => {
                             return Err(Error::new(
                                 ErrorKind::Template {
                                     message: format!(

@@ -30,10 +30,7 @@ pub enum ErrorKind {
         suggestion: Option<String>,
     },
     /// A task names a module (or action) that does not exist.
-    UnknownModule {
-        name: String,
-        suggestion: Option<String>,
-    },
+    UnknownModule { name: String, suggestion: Option<String> },
     /// A value of the wrong shape (`hosts: [1, 2]` where a pattern was expected...).
     WrongType {
         what: String,
@@ -64,11 +61,7 @@ pub enum ErrorKind {
 
 impl Error {
     pub fn new(kind: ErrorKind, span: Option<Span>) -> Error {
-        Error {
-            kind,
-            span,
-            help: None,
-        }
+        Error { kind, span, help: None }
     }
 
     pub fn at(kind: ErrorKind, span: &Span) -> Error {
@@ -104,19 +97,11 @@ impl Error {
                 Some(s) => format!("no module or action named '{name}'; did you mean '{s}'?"),
                 None => format!("no module or action named '{name}'"),
             },
-            ErrorKind::WrongType {
-                what,
-                expected,
-                found,
-            } => format!("{what} must be {expected}, not {found}"),
+            ErrorKind::WrongType { what, expected, found } => format!("{what} must be {expected}, not {found}"),
             ErrorKind::InvalidValue { what, message } => format!("invalid {what}: {message}"),
             ErrorKind::Missing { what, context } => format!("{context} has no '{what}'"),
             ErrorKind::Conflict { message } => message.clone(),
-            ErrorKind::NotFound {
-                what,
-                name,
-                searched,
-            } => {
+            ErrorKind::NotFound { what, name, searched } => {
                 let mut m = format!("{what} '{name}' not found");
                 if !searched.is_empty() {
                     m.push_str("; looked in:");

@@ -77,13 +77,7 @@ impl fmt::Display for Span {
         if self.line == 0 {
             write!(f, "{}", self.source.path.display())
         } else {
-            write!(
-                f,
-                "{}:{}:{}",
-                self.source.path.display(),
-                self.line,
-                self.col
-            )
+            write!(f, "{}:{}:{}", self.source.path.display(), self.line, self.col)
         }
     }
 }

@@ -76,8 +76,7 @@ pub fn parse(source: Arc<SourceFile>) -> Result<Node> {
     {
         return Ok(Node::new(NodeKind::Null, Span::new(source.clone(), 1, 1)));
     }
-    let raw: Raw =
-        serde_saphyr::from_str_with_options(text, options()).map_err(|e| yaml_error(&source, e))?;
+    let raw: Raw = serde_saphyr::from_str_with_options(text, options()).map_err(|e| yaml_error(&source, e))?;
     convert(raw, &source)
 }
 
@@ -101,13 +100,8 @@ fn yaml_error(source: &Arc<SourceFile>, e: serde_saphyr::Error) -> Error {
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
-    Error::at(
-        ErrorKind::Yaml { message },
-        &Span::new(source.clone(), line, col),
-    )
-    .with_help(
-        "check the indentation and quoting on this line; values starting with {{ must be quoted",
-    )
+    Error::at(ErrorKind::Yaml { message }, &Span::new(source.clone(), line, col))
+        .with_help("check the indentation and quoting on this line; values starting with {{ must be quoted")
 }
 
 /// The tree serde-saphyr hands us, with positions as it reports them.
@@ -248,12 +242,7 @@ fn convert(raw: Raw, source: &Arc<SourceFile>) -> Result<Node> {
             (None, Some(b)) if written_plain(source, raw.defined_byte) => NodeKind::Bool(b),
             _ => NodeKind::Str(s),
         },
-        RawKind::Seq(items) => NodeKind::Seq(
-            items
-                .into_iter()
-                .map(|r| convert(r, source))
-                .collect::<Result<_>>()?,
-        ),
+        RawKind::Seq(items) => NodeKind::Seq(items.into_iter().map(|r| convert(r, source)).collect::<Result<_>>()?),
         RawKind::Map(entries) => {
             let mut out = Vec::with_capacity(entries.len());
             for (k, v) in entries {
@@ -261,8 +250,7 @@ fn convert(raw: Raw, source: &Arc<SourceFile>) -> Result<Node> {
                 if matches!(key.kind, NodeKind::Seq(_) | NodeKind::Map(_)) {
                     return Err(Error::at(
                         ErrorKind::Yaml {
-                            message: "a mapping key must be a plain value, not a list or mapping"
-                                .into(),
+                            message: "a mapping key must be a plain value, not a list or mapping".into(),
                         },
                         &key.span,
                     )
@@ -275,11 +263,9 @@ fn convert(raw: Raw, source: &Arc<SourceFile>) -> Result<Node> {
     };
     let node = Node::new(kind, span);
     match tag {
-        None
-        | Some(
-            "str" | "int" | "float" | "bool" | "null" | "seq" | "map" | "merge" | "binary"
-            | "timestamp",
-        ) => Ok(node),
+        None | Some("str" | "int" | "float" | "bool" | "null" | "seq" | "map" | "merge" | "binary" | "timestamp") => {
+            Ok(node)
+        }
         Some("unsafe") => Ok(mark_unsafe(node)),
         Some("vault") => match node.kind {
             NodeKind::Str(ciphertext) => Ok(Node::new(
@@ -304,9 +290,7 @@ fn convert(raw: Raw, source: &Arc<SourceFile>) -> Result<Node> {
             },
             &node.span,
         )
-        .with_help(
-            "Ansible YAML knows !unsafe and !vault; quote the value if the ! is part of the text",
-        )),
+        .with_help("Ansible YAML knows !unsafe and !vault; quote the value if the ! is part of the text")),
     }
 }
 
@@ -320,12 +304,7 @@ fn mark_unsafe(node: Node) -> Node {
     let kind = match node.kind {
         NodeKind::Str(s) => NodeKind::Unsafe(s),
         NodeKind::Seq(items) => NodeKind::Seq(items.into_iter().map(mark_unsafe).collect()),
-        NodeKind::Map(entries) => NodeKind::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k, mark_unsafe(v)))
-                .collect(),
-        ),
+        NodeKind::Map(entries) => NodeKind::Map(entries.into_iter().map(|(k, v)| (k, mark_unsafe(v))).collect()),
         other => other,
     };
     Node::new(kind, node.span)
@@ -337,9 +316,7 @@ mod tests {
     use crate::value::Value;
 
     fn value(text: &str) -> Value {
-        parse(SourceFile::new("t.yml", text))
-            .expect("parses")
-            .to_value()
+        parse(SourceFile::new("t.yml", text)).expect("parses").to_value()
     }
 
     #[test]
@@ -427,11 +404,7 @@ mod tests {
             "- hosts: all\n  tasks:\n    - debug: msg=hi\n",
         ))
         .unwrap();
-        let task = &n.as_seq().unwrap()[0]
-            .get("tasks")
-            .unwrap()
-            .as_seq()
-            .unwrap()[0];
+        let task = &n.as_seq().unwrap()[0].get("tasks").unwrap().as_seq().unwrap()[0];
         assert_eq!((task.span.line, task.span.col), (3, 7));
     }
 
@@ -460,7 +433,9 @@ mod tests {
         let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..12 {
             let p = i - 1;
-            bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
         }
         assert!(parse(SourceFile::new("bomb.yml", bomb)).is_err());
     }

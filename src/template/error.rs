@@ -35,23 +35,39 @@ pub enum ErrorKind {
 
 impl Error {
     pub fn new(kind: ErrorKind) -> Error {
-        Error { kind, span: None, template: None, help: None }
+        Error {
+            kind,
+            span: None,
+            template: None,
+            help: None,
+        }
     }
 
     pub fn undefined(name: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Undefined { name: name.into(), detail: None })
+        Error::new(ErrorKind::Undefined {
+            name: name.into(),
+            detail: None,
+        })
     }
 
     pub fn filter(name: &str, message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Filter { name: name.to_string(), message: message.into() })
+        Error::new(ErrorKind::Filter {
+            name: name.to_string(),
+            message: message.into(),
+        })
     }
 
     pub fn lookup(name: &str, message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Lookup { name: name.to_string(), message: message.into() })
+        Error::new(ErrorKind::Lookup {
+            name: name.to_string(),
+            message: message.into(),
+        })
     }
 
     pub fn render(message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Render { message: message.into() })
+        Error::new(ErrorKind::Render {
+            message: message.into(),
+        })
     }
 
     pub fn with_span(mut self, span: Span) -> Error {
@@ -130,11 +146,19 @@ mod tests {
         let cases = [
             (Error::undefined("foo"), "'foo' is undefined"),
             (
-                Error::new(ErrorKind::Cycle { chain: vec!["a".into(), "b".into(), "a".into()] }),
+                Error::new(ErrorKind::Cycle {
+                    chain: vec!["a".into(), "b".into(), "a".into()],
+                }),
                 "recursive loop detected in template: a -> b -> a",
             ),
-            (Error::new(ErrorKind::Vault { name: "pw".into() }), "'pw' is vault-encrypted and no vault password was given"),
-            (Error::lookup("file", "x not found"), "lookup('file') failed: x not found"),
+            (
+                Error::new(ErrorKind::Vault { name: "pw".into() }),
+                "'pw' is vault-encrypted and no vault password was given",
+            ),
+            (
+                Error::lookup("file", "x not found"),
+                "lookup('file') failed: x not found",
+            ),
         ];
         for (e, want) in cases {
             assert_eq!(e.message(), want);

@@ -13,16 +13,31 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    env.add_function("lookup", |s: &State, name: String, args: Rest<MjValue>, kw: Kwargs| call(s, &name, &args, kw, false));
-    env.add_function("query", |s: &State, name: String, args: Rest<MjValue>, kw: Kwargs| call(s, &name, &args, kw, true));
-    env.add_function("q", |s: &State, name: String, args: Rest<MjValue>, kw: Kwargs| call(s, &name, &args, kw, true));
+    env.add_function("lookup", |s: &State, name: String, args: Rest<MjValue>, kw: Kwargs| {
+        call(s, &name, &args, kw, false)
+    });
+    env.add_function("query", |s: &State, name: String, args: Rest<MjValue>, kw: Kwargs| {
+        call(s, &name, &args, kw, true)
+    });
+    env.add_function("q", |s: &State, name: String, args: Rest<MjValue>, kw: Kwargs| {
+        call(s, &name, &args, kw, true)
+    });
 }
 
-fn call(state: &State, name: &str, args: &[MjValue], kwargs: Kwargs, query: bool) -> std::result::Result<MjValue, MjError> {
-    let scope = scope_of(state).ok_or_else(|| MjError::new(MjKind::InvalidOperation, "lookup is not available here"))?;
+fn call(
+    state: &State,
+    name: &str,
+    args: &[MjValue],
+    kwargs: Kwargs,
+    query: bool,
+) -> std::result::Result<MjValue, MjError> {
+    let scope =
+        scope_of(state).ok_or_else(|| MjError::new(MjKind::InvalidOperation, "lookup is not available here"))?;
     let short = name.strip_prefix("ansible.builtin.").unwrap_or(name);
     let wantlist = kwargs.get::<Option<bool>>("wantlist")?.unwrap_or(false);
-    let errors = kwargs.get::<Option<String>>("errors")?.unwrap_or_else(|| "strict".into());
+    let errors = kwargs
+        .get::<Option<String>>("errors")?
+        .unwrap_or_else(|| "strict".into());
     let mut terms = Vec::new();
     for a in args {
         terms.push(plain(a)?);
@@ -37,7 +52,11 @@ fn call(state: &State, name: &str, args: &[MjValue], kwargs: Kwargs, query: bool
         Ok(r) => r,
         Err(e) if errors == "ignore" || errors == "warn" => {
             tracing::warn!("{e}");
-            return Ok(if query { MjValue::from(Vec::<MjValue>::new()) } else { MjValue::from(()) });
+            return Ok(if query {
+                MjValue::from(Vec::<MjValue>::new())
+            } else {
+                MjValue::from(())
+            });
         }
         Err(e) => {
             scope.shared.record(e.clone());
@@ -50,9 +69,17 @@ fn call(state: &State, name: &str, args: &[MjValue], kwargs: Kwargs, query: bool
     // lookup(): a single result as itself, several joined with commas.
     Ok(match result.len() {
         0 => MjValue::from(""),
-        1 => result.into_iter().next().map(|v| from_value(&v)).unwrap_or(MjValue::from(())),
+        1 => result
+            .into_iter()
+            .next()
+            .map(|v| from_value(&v))
+            .unwrap_or(MjValue::from(())),
         _ => MjValue::from(
-            result.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect::<Vec<_>>().join(","),
+            result
+                .iter()
+                .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                .collect::<Vec<_>>()
+                .join(","),
         ),
     })
 }
@@ -61,13 +88,19 @@ fn term_str(name: &str, v: &Value) -> Result<String> {
     match v {
         Value::Str(s) | Value::Unsafe(s) => Ok(s.clone()),
         Value::Int(_) | Value::Float(_) | Value::Bool(_) => Ok(v.to_string()),
-        other => Err(Error::lookup(name, format!("expected a string term, got {}", other.type_name()))),
+        other => Err(Error::lookup(
+            name,
+            format!("expected a string term, got {}", other.type_name()),
+        )),
     }
 }
 
 /// Terms flattened one level (lists of names are common: `lookup('file', *files)`).
 fn flat_terms(terms: Vec<Value>) -> Vec<Value> {
-    terms.into_iter().flat_map(|t| if let Value::List(l) = t { l } else { vec![t] }).collect()
+    terms
+        .into_iter()
+        .flat_map(|t| if let Value::List(l) = t { l } else { vec![t] })
+        .collect()
 }
 
 fn run(scope: &Arc<Scope>, name: &str, terms: Vec<Value>, opts: &Map) -> Result<Vec<Value>> {
@@ -78,8 +111,8 @@ fn run(scope: &Arc<Scope>, name: &str, terms: Vec<Value>, opts: &Map) -> Result<
             .map(|t| {
                 let n = term_str("file", t)?;
                 let path = find_file(scope, &n, "files").ok_or_else(|| not_found("file", &n, scope, "files"))?;
-                let s =
-                    std::fs::read_to_string(&path).map_err(|e| Error::lookup("file", format!("cannot read {}: {e}", path.display())))?;
+                let s = std::fs::read_to_string(&path)
+                    .map_err(|e| Error::lookup("file", format!("cannot read {}: {e}", path.display())))?;
                 let rstrip = opts.get("rstrip").map(crate::template::truthy).unwrap_or(true);
                 Ok(Value::Str(if rstrip { s.trim_end().to_string() } else { s }))
             })
@@ -88,7 +121,8 @@ fn run(scope: &Arc<Scope>, name: &str, terms: Vec<Value>, opts: &Map) -> Result<
             .iter()
             .map(|t| {
                 let n = term_str("template", t)?;
-                let path = find_file(scope, &n, "templates").ok_or_else(|| not_found("template", &n, scope, "templates"))?;
+                let path =
+                    find_file(scope, &n, "templates").ok_or_else(|| not_found("template", &n, scope, "templates"))?;
                 let session_vars = scope.vars.clone();
                 let out = scope.shared.templar.render_template_file(&path, &session_vars)?;
                 Ok(Value::Str(out))
@@ -103,7 +137,8 @@ fn run(scope: &Arc<Scope>, name: &str, terms: Vec<Value>, opts: &Map) -> Result<
                     match scope.lookup(&n) {
                         Some(v) => to_value(&v),
                         None => default.cloned().ok_or_else(|| {
-                            Error::undefined(n.clone()).with_help("lookup('vars') found no such variable; pass default= to allow that")
+                            Error::undefined(n.clone())
+                                .with_help("lookup('vars') found no such variable; pass default= to allow that")
                         }),
                     }
                 })
@@ -130,12 +165,19 @@ fn run(scope: &Arc<Scope>, name: &str, terms: Vec<Value>, opts: &Map) -> Result<
                     return Err(Error::lookup("dict", "expected a dict"));
                 };
                 for (k, v) in m {
-                    out.push(Value::Map(Map::from_iter([("key".to_string(), Value::Str(k)), ("value".to_string(), v)])));
+                    out.push(Value::Map(Map::from_iter([
+                        ("key".to_string(), Value::Str(k)),
+                        ("value".to_string(), v),
+                    ])));
                 }
             }
             Ok(out)
         }
-        "indexed_items" => Ok(flat_terms(terms).into_iter().enumerate().map(|(i, v)| Value::List(vec![Value::Int(i as i64), v])).collect()),
+        "indexed_items" => Ok(flat_terms(terms)
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| Value::List(vec![Value::Int(i as i64), v]))
+            .collect()),
         "sequence" => sequence(terms, opts),
         other => Err(Error::lookup(other, "no such lookup plugin")),
     }
@@ -163,7 +205,14 @@ fn pipe(cmd: &str) -> Result<Value> {
         .output()
         .map_err(|e| Error::lookup("pipe", format!("cannot run '{cmd}': {e}")))?;
     if !out.status.success() {
-        return Err(Error::lookup("pipe", format!("'{cmd}' exited with {}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim())));
+        return Err(Error::lookup(
+            "pipe",
+            format!(
+                "'{cmd}' exited with {}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        ));
     }
     Ok(Value::Str(String::from_utf8_lossy(&out.stdout).trim_end().to_string()))
 }
@@ -187,17 +236,26 @@ fn find_file(scope: &Arc<Scope>, name: &str, subdir: &str) -> Option<PathBuf> {
     if p.is_absolute() {
         return p.is_file().then_some(p);
     }
-    search_dirs(scope).into_iter().flat_map(|d| [d.join(subdir).join(name), d.join(name)]).find(|c| c.is_file())
+    search_dirs(scope)
+        .into_iter()
+        .flat_map(|d| [d.join(subdir).join(name), d.join(name)])
+        .find(|c| c.is_file())
 }
 
 fn not_found(lookup: &str, name: &str, scope: &Arc<Scope>, subdir: &str) -> Error {
-    let searched: Vec<String> =
-        search_dirs(scope).iter().flat_map(|d| [d.join(subdir).display().to_string(), d.display().to_string()]).collect();
+    let searched: Vec<String> = search_dirs(scope)
+        .iter()
+        .flat_map(|d| [d.join(subdir).display().to_string(), d.display().to_string()])
+        .collect();
     Error::lookup(
         lookup,
         format!(
             "could not find '{name}'; searched: {}",
-            if searched.is_empty() { "(no search paths)".into() } else { searched.join(", ") }
+            if searched.is_empty() {
+                "(no search paths)".into()
+            } else {
+                searched.join(", ")
+            }
         ),
     )
 }
@@ -248,10 +306,17 @@ fn first_found(scope: &Arc<Scope>, terms: Vec<Value>, opts: &Map) -> Result<Vec<
         for key in ["files", "paths"] {
             let vals: Vec<String> = match m.get(key) {
                 Some(Value::List(l)) => l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
-                Some(v) => v.as_str().map(|s| s.split([',', ';']).map(str::to_string).collect()).unwrap_or_default(),
+                Some(v) => v
+                    .as_str()
+                    .map(|s| s.split([',', ';']).map(str::to_string).collect())
+                    .unwrap_or_default(),
                 None => Vec::new(),
             };
-            if key == "files" { files.extend(vals) } else { paths.extend(vals.into_iter().map(PathBuf::from)) }
+            if key == "files" {
+                files.extend(vals)
+            } else {
+                paths.extend(vals.into_iter().map(PathBuf::from))
+            }
         }
         if let Some(s) = m.get("skip") {
             *skip = crate::template::truthy(s);
@@ -269,7 +334,11 @@ fn first_found(scope: &Arc<Scope>, terms: Vec<Value>, opts: &Map) -> Result<Vec<
         if direct.is_absolute() && direct.exists() {
             return Ok(vec![Value::Str(f.clone())]);
         }
-        let found = if paths.is_empty() { find_file(scope, f, "files") } else { paths.iter().map(|p| p.join(f)).find(|p| p.exists()) };
+        let found = if paths.is_empty() {
+            find_file(scope, f, "files")
+        } else {
+            paths.iter().map(|p| p.join(f)).find(|p| p.exists())
+        };
         if let Some(p) = found {
             return Ok(vec![Value::Str(p.to_string_lossy().into_owned())]);
         }
@@ -277,7 +346,10 @@ fn first_found(scope: &Arc<Scope>, terms: Vec<Value>, opts: &Map) -> Result<Vec<
     if skip {
         return Ok(Vec::new());
     }
-    Err(Error::lookup("first_found", format!("none of these files was found: {}", files.join(", "))))
+    Err(Error::lookup(
+        "first_found",
+        format!("none of these files was found: {}", files.join(", ")),
+    ))
 }
 
 fn sequence(terms: Vec<Value>, opts: &Map) -> Result<Vec<Value>> {
@@ -324,7 +396,11 @@ fn sequence(terms: Vec<Value>, opts: &Map) -> Result<Vec<Value>> {
             Some(v) => {
                 let s = v.to_string();
                 let s = s.trim();
-                let parsed = if let Some(h) = s.strip_prefix("0x") { i64::from_str_radix(h, 16).ok() } else { s.parse().ok() };
+                let parsed = if let Some(h) = s.strip_prefix("0x") {
+                    i64::from_str_radix(h, 16).ok()
+                } else {
+                    s.parse().ok()
+                };
                 parsed.ok_or_else(|| Error::lookup("sequence", format!("'{k}' is not a number: {s}")))
             }
         }
@@ -357,7 +433,11 @@ fn printf_int(format: &str, n: i64) -> String {
         return format.to_string();
     };
     let (head, rest) = format.split_at(pos);
-    let spec_end = rest.char_indices().skip(1).find(|(_, c)| c.is_ascii_alphabetic()).map(|(i, _)| i);
+    let spec_end = rest
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| c.is_ascii_alphabetic())
+        .map(|(i, _)| i);
     let Some(end) = spec_end else {
         return format.to_string();
     };
@@ -372,7 +452,11 @@ fn printf_int(format: &str, n: i64) -> String {
         "o" => format!("{n:o}"),
         _ => n.to_string(),
     };
-    let padded = if zero { format!("{body:0>width$}") } else { format!("{body:>width$}") };
+    let padded = if zero {
+        format!("{body:0>width$}")
+    } else {
+        format!("{body:>width$}")
+    };
     format!("{head}{padded}{tail}")
 }
 
@@ -405,12 +489,18 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("templates")).unwrap_or_default();
         std::fs::write(dir.path().join("files/ca.pem"), "CERT\n").unwrap_or_default();
         std::fs::write(dir.path().join("templates/t.j2"), "name={{ name }}\n").unwrap_or_default();
-        let mut ctx = TemplarContext { search_dirs: vec![dir.path().to_path_buf()], ..Default::default() };
+        let mut ctx = TemplarContext {
+            search_dirs: vec![dir.path().to_path_buf()],
+            ..Default::default()
+        };
         ctx.env.insert("PLAY_TEST_ENV".into(), "from-env".into());
         let t = Templar::new(ctx);
         let mut m = crate::value::Map::new();
         m.insert("name".into(), Value::str("web"));
-        m.insert("groups".into(), Value::from(serde_json::json!({"all": ["a1", "b1", "b2"], "b": ["b1", "b2"], "etcd": ["a1"]})));
+        m.insert(
+            "groups".into(),
+            Value::from(serde_json::json!({"all": ["a1", "b1", "b2"], "b": ["b1", "b2"], "etcd": ["a1"]})),
+        );
         let vars: Arc<dyn Vars> = Arc::new(MapVars::new(m));
         let cases = [
             ("{{ lookup('env', 'PLAY_TEST_ENV') }}", "from-env"),
@@ -423,13 +513,22 @@ mod tests {
             ("{{ query('lines', 'printf \"a\\nb\\n\"') }}", r#"["a","b"]"#),
             ("{{ query('inventory_hostnames', 'b:etcd') }}", r#"["b1","b2","a1"]"#),
             ("{{ query('inventory_hostnames', 'all:!b') }}", r#"["a1"]"#),
-            ("{{ lookup('first_found', ['nope.yml', 'ca.pem']) | basename }}", "ca.pem"),
-            ("{{ lookup('first_found', files=['nope.yml'], skip=True) | length }}", "0"),
+            (
+                "{{ lookup('first_found', ['nope.yml', 'ca.pem']) | basename }}",
+                "ca.pem",
+            ),
+            (
+                "{{ lookup('first_found', files=['nope.yml'], skip=True) | length }}",
+                "0",
+            ),
             ("{{ lookup('items', [1, 2], wantlist=True) }}", "[1,2]"),
             ("{{ lookup('list', ['a', 'b']) }}", "a,b"),
             ("{{ q('dict', {'k': 1}) }}", r#"[{"key":"k","value":1}]"#),
             ("{{ q('indexed_items', ['x']) }}", r#"[[0,"x"]]"#),
-            ("{{ q('sequence', 'start=1 end=3 format=node%02d') }}", r#"["node01","node02","node03"]"#),
+            (
+                "{{ q('sequence', 'start=1 end=3 format=node%02d') }}",
+                r#"["node01","node02","node03"]"#,
+            ),
             ("{{ q('sequence', '4-8/2') }}", r#"["4","6","8"]"#),
             ("{{ q('sequence', 'count=2') }}", r#"["1","2"]"#),
         ];

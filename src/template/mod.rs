@@ -54,7 +54,10 @@ impl MapVars {
     }
 
     pub fn over(parent: Arc<dyn Vars>, vars: crate::value::Map) -> MapVars {
-        MapVars { vars, parent: Some(parent) }
+        MapVars {
+            vars,
+            parent: Some(parent),
+        }
     }
 }
 
@@ -96,7 +99,12 @@ pub const OMIT: &str = "__omit_place_holder__6d1f4e2a9c";
 /// Drops map entries and list items whose value is the `omit` placeholder, at any depth.
 pub fn strip_omit(v: Value) -> Value {
     match v {
-        Value::Map(m) => Value::Map(m.into_iter().filter(|(_, v)| !is_omit(v)).map(|(k, v)| (k, strip_omit(v))).collect()),
+        Value::Map(m) => Value::Map(
+            m.into_iter()
+                .filter(|(_, v)| !is_omit(v))
+                .map(|(k, v)| (k, strip_omit(v)))
+                .collect(),
+        ),
         Value::List(l) => Value::List(l.into_iter().filter(|v| !is_omit(v)).map(strip_omit).collect()),
         other => other,
     }
@@ -140,7 +148,9 @@ impl Templar {
         tests::register(&mut env);
         lookups::register(&mut env);
         let globals = env.globals().map(|(k, _)| k.to_string()).collect();
-        Templar { inner: Arc::new(Inner { env, ctx, globals }) }
+        Templar {
+            inner: Arc::new(Inner { env, ctx, globals }),
+        }
     }
 
     pub fn context(&self) -> &TemplarContext {
@@ -179,7 +189,11 @@ impl Templar {
     /// Evaluates a bare conditional expression (`when:`, `failed_when:`, `that:`).
     pub fn eval_condition(&self, expr: &str, vars: &Arc<dyn Vars>) -> Result<bool> {
         let trimmed = expr.trim();
-        let text = if native::single_expression(trimmed).is_some() { trimmed.to_string() } else { format!("{{{{ {trimmed} }}}}") };
+        let text = if native::single_expression(trimmed).is_some() {
+            trimmed.to_string()
+        } else {
+            format!("{{{{ {trimmed} }}}}")
+        };
         let session = Session::new(self, vars.clone());
         let v = render_in(&session, &text).map_err(|e| e.in_template(expr))?;
         Ok(truthy(&v))
@@ -211,7 +225,12 @@ impl Templar {
     }
 
     /// Runs one template text in a context: natively for `native_expr`, else to a string.
-    pub(crate) fn run(&self, text: &str, native_expr: Option<&str>, ctx: MjValue) -> std::result::Result<MjValue, minijinja::Error> {
+    pub(crate) fn run(
+        &self,
+        text: &str,
+        native_expr: Option<&str>,
+        ctx: MjValue,
+    ) -> std::result::Result<MjValue, minijinja::Error> {
         let env = &self.inner.env;
         if let Some(expr) = native_expr {
             match env.get_template(&format!("{NATIVE_PREFIX}{expr}")) {
@@ -275,7 +294,11 @@ fn render_value_in(session: &Session, v: &Value) -> Result<Value> {
             return Err(Error::new(ErrorKind::Vault { name: "value".into() }));
         }
         Value::List(l) => Value::List(l.iter().map(|x| render_value_in(session, x)).collect::<Result<_>>()?),
-        Value::Map(m) => Value::Map(m.iter().map(|(k, x)| Ok((k.clone(), render_value_in(session, x)?))).collect::<Result<_>>()?),
+        Value::Map(m) => Value::Map(
+            m.iter()
+                .map(|(k, x)| Ok((k.clone(), render_value_in(session, x)?)))
+                .collect::<Result<_>>()?,
+        ),
         other => other.clone(),
     })
 }
@@ -305,17 +328,25 @@ pub(crate) fn truthy(v: &Value) -> bool {
 }
 
 /// Prints `{{ ... }}` results: undefined values are errors, the rest as Python would.
-fn format_value(out: &mut minijinja::Output, _state: &minijinja::State, v: &MjValue) -> std::result::Result<(), minijinja::Error> {
+fn format_value(
+    out: &mut minijinja::Output,
+    _state: &minijinja::State,
+    v: &MjValue,
+) -> std::result::Result<(), minijinja::Error> {
     if let Some(m) = v.downcast_object_ref::<Marker>() {
         m.used();
-        return Err(minijinja::Error::new(minijinja::ErrorKind::UndefinedError, m.error().message()));
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::UndefinedError,
+            m.error().message(),
+        ));
     }
     if v.is_undefined() {
         return Err(minijinja::Error::from(minijinja::ErrorKind::UndefinedError));
     }
     let mut s = String::new();
     native::print_top(v, &mut s);
-    out.write_str(&s).map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "cannot write template output"))
+    out.write_str(&s)
+        .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "cannot write template output"))
 }
 
 fn load_template(name: &str, search: &[PathBuf]) -> std::result::Result<Option<String>, minijinja::Error> {
@@ -326,16 +357,19 @@ fn load_template(name: &str, search: &[PathBuf]) -> std::result::Result<Option<S
         return Ok(Some(text.to_string()));
     }
     let direct = PathBuf::from(name);
-    let candidates = direct
-        .is_absolute()
-        .then(|| direct.clone())
-        .into_iter()
-        .chain(search.iter().flat_map(|d| [d.join("templates").join(name), d.join(name)]));
+    let candidates = direct.is_absolute().then(|| direct.clone()).into_iter().chain(
+        search
+            .iter()
+            .flat_map(|d| [d.join("templates").join(name), d.join(name)]),
+    );
     for p in candidates {
         if p.is_file() {
-            return std::fs::read_to_string(&p)
-                .map(Some)
-                .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::TemplateNotFound, format!("cannot read {}: {e}", p.display())));
+            return std::fs::read_to_string(&p).map(Some).map_err(|e| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::TemplateNotFound,
+                    format!("cannot read {}: {e}", p.display()),
+                )
+            });
         }
     }
     Ok(None)
@@ -358,17 +392,25 @@ pub(crate) fn convert_error(e: minijinja::Error, text: &str) -> Error {
     let err = match e.kind() {
         minijinja::ErrorKind::SyntaxError => {
             let line = e.line().map(|l| format!(" (line {l})")).unwrap_or_default();
-            Error::new(ErrorKind::Syntax { message: format!("{}{line}", detail.unwrap_or_default()) })
+            Error::new(ErrorKind::Syntax {
+                message: format!("{}{line}", detail.unwrap_or_default()),
+            })
         }
         minijinja::ErrorKind::UndefinedError => {
-            let snippet = e.range().and_then(|r| e.template_source().and_then(|s| s.get(r))).map(|s| s.trim().to_string());
+            let snippet = e
+                .range()
+                .and_then(|r| e.template_source().and_then(|s| s.get(r)))
+                .map(|s| s.trim().to_string());
             match (detail, snippet) {
                 (Some(d), _) if d.starts_with('\'') => Error::new(ErrorKind::Undefined {
                     name: d.trim_end_matches(" is undefined").trim_matches('\'').to_string(),
                     detail: None,
                 }),
                 (_, Some(s)) if !s.is_empty() => Error::undefined(s),
-                (Some(d), _) => Error::new(ErrorKind::Undefined { name: "value".into(), detail: Some(d) }),
+                (Some(d), _) => Error::new(ErrorKind::Undefined {
+                    name: "value".into(),
+                    detail: Some(d),
+                }),
                 (None, _) => Error::undefined("value"),
             }
         }

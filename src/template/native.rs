@@ -32,7 +32,9 @@ pub fn to_value(v: &MjValue) -> Result<Value> {
 
 fn to_value_depth(v: &MjValue, depth: usize) -> Result<Value> {
     if depth > 200 {
-        return Err(Error::render("value is nested too deeply (a self-referencing structure?)"));
+        return Err(Error::render(
+            "value is nested too deeply (a self-referencing structure?)",
+        ));
     }
     if let Some(m) = v.downcast_object_ref::<Marker>() {
         return Err(m.error());
@@ -160,7 +162,11 @@ pub fn python_repr(v: &MjValue, out: &mut String) {
 }
 
 fn py_str(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     out.push(quote);
     for c in s.chars() {
         match c {

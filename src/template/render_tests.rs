@@ -6,7 +6,9 @@ use crate::value::{Map, VaultValue};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn vars(pairs: &[(&str, Value)]) -> Arc<dyn Vars> {
-    Arc::new(MapVars::new(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()))
+    Arc::new(MapVars::new(
+        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+    ))
 }
 
 fn json(j: serde_json::Value) -> Value {
@@ -19,7 +21,12 @@ fn templar() -> Templar {
 
 #[test]
 fn native_types_and_text() {
-    let v = vars(&[("n", Value::Int(3)), ("l", json(serde_json::json!([1, "a"]))), ("s", Value::str("x")), ("none", Value::Null)]);
+    let v = vars(&[
+        ("n", Value::Int(3)),
+        ("l", json(serde_json::json!([1, "a"]))),
+        ("s", Value::str("x")),
+        ("none", Value::Null),
+    ]);
     let t = templar();
     let cases: Vec<(&str, Value)> = vec![
         ("{{ n }}", Value::Int(3)),
@@ -35,12 +42,19 @@ fn native_types_and_text() {
         ("[{{ none }}]", Value::str("[]")),
         ("{% if n == 3 %}yes{% endif %}", Value::str("yes")),
         ("plain {text}", Value::str("plain {text}")),
-        ("{{ s.upper() }}|{{ 'a,b'.split(',') }}|{{ s.startswith('x') }}", Value::str("X|['a', 'b']|True")),
+        (
+            "{{ s.upper() }}|{{ 'a,b'.split(',') }}|{{ s.startswith('x') }}",
+            Value::str("X|['a', 'b']|True"),
+        ),
         ("{{ {'a': 1}.items() | list }}", json(serde_json::json!([["a", 1]]))),
         ("{{ omit }}", Value::str(OMIT)),
     ];
     for (tpl, want) in cases {
-        assert_eq!(t.render_str(tpl, &v).unwrap_or_else(|e| panic!("{tpl}: {e}")), want, "{tpl}");
+        assert_eq!(
+            t.render_str(tpl, &v).unwrap_or_else(|e| panic!("{tpl}: {e}")),
+            want,
+            "{tpl}"
+        );
     }
 }
 
@@ -64,9 +78,18 @@ fn strict_undefined_names_the_variable() {
     }
     assert!(t.eval_condition("foo", &v).is_err());
     assert!(t.eval_condition("foo is defined and foo", &v).is_ok_and(|b| !b));
-    assert_eq!(t.render_str("{{ foo.bar.baz | default(1) }}", &v).ok(), Some(Value::Int(1)));
-    assert_eq!(t.render_str("{{ d.missing | default('m') }}", &v).ok(), Some(Value::str("m")));
-    assert_eq!(t.render_str("{{ 'a' in d }}/{{ 'zz' in d }}", &v).ok(), Some(Value::str("True/False")));
+    assert_eq!(
+        t.render_str("{{ foo.bar.baz | default(1) }}", &v).ok(),
+        Some(Value::Int(1))
+    );
+    assert_eq!(
+        t.render_str("{{ d.missing | default('m') }}", &v).ok(),
+        Some(Value::str("m"))
+    );
+    assert_eq!(
+        t.render_str("{{ 'a' in d }}/{{ 'zz' in d }}", &v).ok(),
+        Some(Value::str("True/False"))
+    );
 }
 
 #[test]
@@ -76,7 +99,10 @@ fn lazy_variables_and_cycles() {
         ("b", Value::str("{{ c | upper }}")),
         ("c", Value::str("hi")),
         ("num", Value::str("{{ 40 + 2 }}")),
-        ("nested", json(serde_json::json!({"k": ["{{ c }}", "{{ num }}"], "self": "{{ nested.plain }}", "plain": 1}))),
+        (
+            "nested",
+            json(serde_json::json!({"k": ["{{ c }}", "{{ num }}"], "self": "{{ nested.plain }}", "plain": 1})),
+        ),
         ("loop1", Value::str("{{ loop2 }}")),
         ("loop2", Value::str("{{ loop1 }}")),
         ("selfref", json(serde_json::json!({"x": "{{ selfref.x }}"}))),
@@ -85,9 +111,15 @@ fn lazy_variables_and_cycles() {
     let t = templar();
     assert_eq!(t.render_str("{{ a }}", &v).ok(), Some(Value::str("HI x")));
     assert_eq!(t.render_str("{{ num }}", &v).ok(), Some(Value::Int(42)));
-    assert_eq!(t.render_str("{{ nested.k }}", &v).ok(), Some(json(serde_json::json!(["hi", 42]))));
+    assert_eq!(
+        t.render_str("{{ nested.k }}", &v).ok(),
+        Some(json(serde_json::json!(["hi", 42])))
+    );
     assert_eq!(t.render_str("{{ nested.self }}", &v).ok(), Some(Value::Int(1)));
-    assert_eq!(t.render_str("{{ uses_missing | default('d') }}", &v).ok(), Some(Value::str("d")));
+    assert_eq!(
+        t.render_str("{{ uses_missing | default('d') }}", &v).ok(),
+        Some(Value::str("d"))
+    );
     let e = t.render_str("{{ uses_missing }}", &v).expect_err("undefined inside");
     assert!(e.message().contains("nowhere"), "{e}");
     for tpl in ["{{ loop1 }}", "x {{ loop2 }}", "{{ selfref.x }}"] {
@@ -95,12 +127,22 @@ fn lazy_variables_and_cycles() {
         assert!(matches!(e.kind, ErrorKind::Cycle { .. }), "{tpl}: {e}");
     }
     let e = t.render_str("{{ loop1 }}", &v).expect_err("cycle");
-    assert_eq!(e.kind, ErrorKind::Cycle { chain: vec!["loop1".into(), "loop2".into(), "loop1".into()] });
+    assert_eq!(
+        e.kind,
+        ErrorKind::Cycle {
+            chain: vec!["loop1".into(), "loop2".into(), "loop1".into()]
+        }
+    );
 }
 
 #[test]
 fn unsafe_and_vault_values() {
-    let vault = |p: Option<&str>| Value::Vault(Arc::new(VaultValue { ciphertext: "x".into(), plaintext: p.map(str::to_string) }));
+    let vault = |p: Option<&str>| {
+        Value::Vault(Arc::new(VaultValue {
+            ciphertext: "x".into(),
+            plaintext: p.map(str::to_string),
+        }))
+    };
     let v = vars(&[
         ("raw", Value::Unsafe("{{ secret }}".into())),
         ("via", Value::str("{{ raw }}")),
@@ -108,10 +150,19 @@ fn unsafe_and_vault_values() {
         ("locked", vault(None)),
     ]);
     let t = templar();
-    assert_eq!(t.render_str("{{ raw }}", &v).ok(), Some(Value::Unsafe("{{ secret }}".into())));
-    assert_eq!(t.render_str("{{ via }}", &v).ok(), Some(Value::Unsafe("{{ secret }}".into())));
+    assert_eq!(
+        t.render_str("{{ raw }}", &v).ok(),
+        Some(Value::Unsafe("{{ secret }}".into()))
+    );
+    assert_eq!(
+        t.render_str("{{ via }}", &v).ok(),
+        Some(Value::Unsafe("{{ secret }}".into()))
+    );
     assert_eq!(t.render_str("<{{ raw }}>", &v).ok(), Some(Value::str("<{{ secret }}>")));
-    assert_eq!(t.render_value(&Value::Unsafe("{{ x }}".into()), &v).ok(), Some(Value::Unsafe("{{ x }}".into())));
+    assert_eq!(
+        t.render_value(&Value::Unsafe("{{ x }}".into()), &v).ok(),
+        Some(Value::Unsafe("{{ x }}".into()))
+    );
     assert_eq!(t.render_str("pw={{ pw }}", &v).ok(), Some(Value::str("pw=s3cret")));
     let e = t.render_str("{{ locked }}", &v).expect_err("no password");
     assert!(matches!(e.kind, ErrorKind::Vault { .. }), "{e}");
@@ -125,12 +176,19 @@ fn render_value_and_omit() {
         serde_json::json!({"port": "{{ port }}", "user": "{{ nobody | default(omit) }}", "list": ["{{ user }}", "{{ omit }}"], "k": "plain"}),
     );
     let rendered = t.render_value(&args, &v).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(strip_omit(rendered), json(serde_json::json!({"port": 22, "list": ["root"], "k": "plain"})));
+    assert_eq!(
+        strip_omit(rendered),
+        json(serde_json::json!({"port": 22, "list": ["root"], "k": "plain"}))
+    );
 }
 
 #[test]
 fn conditions() {
-    let v = vars(&[("x", Value::Int(2)), ("flag", Value::str("false")), ("items", json(serde_json::json!([])))]);
+    let v = vars(&[
+        ("x", Value::Int(2)),
+        ("flag", Value::str("false")),
+        ("items", json(serde_json::json!([]))),
+    ]);
     let t = templar();
     let cases: Vec<(Value, bool)> = vec![
         (Value::str("x == 2"), true),
@@ -143,7 +201,11 @@ fn conditions() {
         (json(serde_json::json!(["x == 2", "x < 1"])), false),
     ];
     for (cond, want) in cases {
-        assert_eq!(t.eval_when(&cond, &v).unwrap_or_else(|e| panic!("{cond:?}: {e}")), want, "{cond:?}");
+        assert_eq!(
+            t.eval_when(&cond, &v).unwrap_or_else(|e| panic!("{cond:?}: {e}")),
+            want,
+            "{cond:?}"
+        );
     }
 }
 
@@ -181,23 +243,46 @@ impl Vars for Inventory {
 fn hostvars_resolve_one_host_at_a_time() {
     let mut me = Map::new();
     me.insert("peer".into(), Value::str("h7"));
-    let inv = Arc::new(Inventory { me, hosts: 10_000, asked: AtomicUsize::new(0) });
+    let inv = Arc::new(Inventory {
+        me,
+        hosts: 10_000,
+        asked: AtomicUsize::new(0),
+    });
     let v: Arc<dyn Vars> = inv.clone();
     let t = templar();
-    let out = t.render_str("{{ hostvars['h1'].ip }} {{ hostvars[peer]['ip'] }} {{ hostvars.h1.name }} {{ hostvars['h1'].ip }}", &v);
+    let out = t.render_str(
+        "{{ hostvars['h1'].ip }} {{ hostvars[peer]['ip'] }} {{ hostvars.h1.name }} {{ hostvars['h1'].ip }}",
+        &v,
+    );
     assert_eq!(out.ok(), Some(Value::str("10.0.0.1 10.0.0.7 h1 10.0.0.1")));
     assert_eq!(inv.asked.load(Ordering::SeqCst), 2, "one host() call per distinct host");
-    assert_eq!(t.render_str("{{ 'ip' in hostvars['h2'] }}", &v).ok(), Some(Value::Bool(true)));
-    assert_eq!(t.render_str("{{ hostvars['nope'] | default('none') }}", &v).ok(), Some(Value::str("none")));
-    assert_eq!(t.render_str("{{ hostvars | length }}", &v).ok(), Some(Value::Int(10_000)));
+    assert_eq!(
+        t.render_str("{{ 'ip' in hostvars['h2'] }}", &v).ok(),
+        Some(Value::Bool(true))
+    );
+    assert_eq!(
+        t.render_str("{{ hostvars['nope'] | default('none') }}", &v).ok(),
+        Some(Value::str("none"))
+    );
+    assert_eq!(
+        t.render_str("{{ hostvars | length }}", &v).ok(),
+        Some(Value::Int(10_000))
+    );
 }
 
 #[test]
 fn template_files_include_neighbours() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.path().join("main.j2"), "{% for h in hosts %}{{ h }}\n{% endfor %}{% include 'part.j2' %}").unwrap_or_default();
+    std::fs::write(
+        dir.path().join("main.j2"),
+        "{% for h in hosts %}{{ h }}\n{% endfor %}{% include 'part.j2' %}",
+    )
+    .unwrap_or_default();
     std::fs::write(dir.path().join("part.j2"), "end={{ last }}\n").unwrap_or_default();
-    let v = vars(&[("hosts", json(serde_json::json!(["a", "b"]))), ("last", Value::str("{{ hosts | last }}"))]);
+    let v = vars(&[
+        ("hosts", json(serde_json::json!(["a", "b"]))),
+        ("last", Value::str("{{ hosts | last }}")),
+    ]);
     let out = templar().render_template_file(&dir.path().join("main.j2"), &v);
     assert_eq!(out.ok().as_deref(), Some("a\nb\nend=b\n"));
 }

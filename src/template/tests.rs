@@ -15,9 +15,13 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_test("version", version_test);
     env.add_test("version_compare", version_test);
     env.add_test("match", |v: MjValue, p: String, k: Kwargs| regex_test(v, p, k, "match"));
-    env.add_test("search", |v: MjValue, p: String, k: Kwargs| regex_test(v, p, k, "search"));
+    env.add_test("search", |v: MjValue, p: String, k: Kwargs| {
+        regex_test(v, p, k, "search")
+    });
     env.add_test("regex", |v: MjValue, p: String, k: Kwargs| {
-        let mt = k.get::<Option<String>>("match_type")?.unwrap_or_else(|| "search".into());
+        let mt = k
+            .get::<Option<String>>("match_type")?
+            .unwrap_or_else(|| "search".into());
         regex_test(v, p, k, &mt)
     });
     env.add_test("failed", |v: MjValue| result_flag(&v, "failed"));
@@ -33,30 +37,64 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_test("reachable", |v: MjValue| result_flag(&v, "unreachable").map(|f| !f));
     env.add_test("finished", |v: MjValue| {
         let m = plain_value(&v)?;
-        Ok::<bool, MjError>(m.as_map().and_then(|m| m.get("finished")).is_none_or(|f| f.as_bool_loose().unwrap_or(false)))
+        Ok::<bool, MjError>(
+            m.as_map()
+                .and_then(|m| m.get("finished"))
+                .is_none_or(|f| f.as_bool_loose().unwrap_or(false)),
+        )
     });
     env.add_test("started", |v: MjValue| {
         let m = plain_value(&v)?;
-        Ok::<bool, MjError>(m.as_map().and_then(|m| m.get("started")).is_none_or(|f| f.as_bool_loose().unwrap_or(false)))
+        Ok::<bool, MjError>(
+            m.as_map()
+                .and_then(|m| m.get("started"))
+                .is_none_or(|f| f.as_bool_loose().unwrap_or(false)),
+        )
     });
     env.add_test("subset", |a: MjValue, b: MjValue| {
-        Ok::<bool, MjError>(list(&a)?.iter().all(|x| list(&b).map(|l| l.contains(x)).unwrap_or(false)))
+        Ok::<bool, MjError>(
+            list(&a)?
+                .iter()
+                .all(|x| list(&b).map(|l| l.contains(x)).unwrap_or(false)),
+        )
     });
     env.add_test("superset", |a: MjValue, b: MjValue| {
         let a = list(&a)?;
         Ok::<bool, MjError>(list(&b)?.iter().all(|x| a.contains(x)))
     });
-    env.add_test("contains", |a: MjValue, x: MjValue| Ok::<bool, MjError>(list(&a)?.contains(&plain_value(&x)?)));
-    env.add_test("any", |a: MjValue| Ok::<bool, MjError>(list(&a)?.iter().any(super::truthy)));
-    env.add_test("all", |a: MjValue| Ok::<bool, MjError>(list(&a)?.iter().all(super::truthy)));
-    env.add_test("truthy", |v: MjValue| Ok::<bool, MjError>(super::truthy(&plain_value(&v)?)));
-    env.add_test("falsy", |v: MjValue| Ok::<bool, MjError>(!super::truthy(&plain_value(&v)?)));
-    env.add_test("bool", |v: MjValue| matches!(v.kind(), minijinja::value::ValueKind::Bool));
-    env.add_test("abs", |v: MjValue| Ok::<bool, MjError>(Path::new(&text_of(&v)?).is_absolute()));
-    env.add_test("exists", |v: MjValue| Ok::<bool, MjError>(Path::new(&text_of(&v)?).exists()));
-    env.add_test("file", |v: MjValue| Ok::<bool, MjError>(Path::new(&text_of(&v)?).is_file()));
-    env.add_test("directory", |v: MjValue| Ok::<bool, MjError>(Path::new(&text_of(&v)?).is_dir()));
-    env.add_test("link", |v: MjValue| Ok::<bool, MjError>(Path::new(&text_of(&v)?).is_symlink()));
+    env.add_test("contains", |a: MjValue, x: MjValue| {
+        Ok::<bool, MjError>(list(&a)?.contains(&plain_value(&x)?))
+    });
+    env.add_test("any", |a: MjValue| {
+        Ok::<bool, MjError>(list(&a)?.iter().any(super::truthy))
+    });
+    env.add_test("all", |a: MjValue| {
+        Ok::<bool, MjError>(list(&a)?.iter().all(super::truthy))
+    });
+    env.add_test("truthy", |v: MjValue| {
+        Ok::<bool, MjError>(super::truthy(&plain_value(&v)?))
+    });
+    env.add_test("falsy", |v: MjValue| {
+        Ok::<bool, MjError>(!super::truthy(&plain_value(&v)?))
+    });
+    env.add_test("bool", |v: MjValue| {
+        matches!(v.kind(), minijinja::value::ValueKind::Bool)
+    });
+    env.add_test("abs", |v: MjValue| {
+        Ok::<bool, MjError>(Path::new(&text_of(&v)?).is_absolute())
+    });
+    env.add_test("exists", |v: MjValue| {
+        Ok::<bool, MjError>(Path::new(&text_of(&v)?).exists())
+    });
+    env.add_test("file", |v: MjValue| {
+        Ok::<bool, MjError>(Path::new(&text_of(&v)?).is_file())
+    });
+    env.add_test("directory", |v: MjValue| {
+        Ok::<bool, MjError>(Path::new(&text_of(&v)?).is_dir())
+    });
+    env.add_test("link", |v: MjValue| {
+        Ok::<bool, MjError>(Path::new(&text_of(&v)?).is_symlink())
+    });
     env.add_test("nan", |v: MjValue| f64::try_from(v).is_ok_and(f64::is_nan));
 }
 
@@ -64,7 +102,10 @@ fn list(v: &MjValue) -> Result<Vec<Value>, MjError> {
     match plain_value(v)? {
         Value::List(l) => Ok(l),
         Value::Map(m) => Ok(m.into_keys().map(Value::Str).collect()),
-        other => Err(MjError::new(MjKind::InvalidOperation, format!("expected a list, got {}", other.type_name()))),
+        other => Err(MjError::new(
+            MjKind::InvalidOperation,
+            format!("expected a list, got {}", other.type_name()),
+        )),
     }
 }
 
@@ -73,14 +114,19 @@ fn result_flag(v: &MjValue, key: &str) -> Result<bool, MjError> {
         Value::Map(m) => Ok(m.get(key).and_then(Value::as_bool_loose).unwrap_or(false)),
         other => Err(MjError::new(
             MjKind::InvalidOperation,
-            format!("the '{key}' test expects a task result (a dictionary), got {}", other.type_name()),
+            format!(
+                "the '{key}' test expects a task result (a dictionary), got {}",
+                other.type_name()
+            ),
         )),
     }
 }
 
 fn version_test(value: MjValue, other: MjValue, op: Option<String>, kwargs: Kwargs) -> Result<bool, MjError> {
     let strict = kwargs.get::<Option<bool>>("strict")?.unwrap_or(false);
-    let kind = kwargs.get::<Option<String>>("version_type")?.unwrap_or_else(|| if strict { "strict".into() } else { "loose".into() });
+    let kind = kwargs
+        .get::<Option<String>>("version_type")?
+        .unwrap_or_else(|| if strict { "strict".into() } else { "loose".into() });
     let op = match op {
         Some(o) => o,
         None => kwargs.get::<Option<String>>("operator")?.unwrap_or_else(|| "eq".into()),
@@ -88,7 +134,10 @@ fn version_test(value: MjValue, other: MjValue, op: Option<String>, kwargs: Kwar
     kwargs.assert_all_used()?;
     let (a, b) = (text_of(&value)?, text_of(&other)?);
     if a.is_empty() {
-        return Err(MjError::new(MjKind::InvalidOperation, "version: the version to compare is empty"));
+        return Err(MjError::new(
+            MjKind::InvalidOperation,
+            "version: the version to compare is empty",
+        ));
     }
     version::compare(&a, &b, &op, &kind).map_err(|e| MjError::new(MjKind::InvalidOperation, e.message()))
 }
@@ -121,7 +170,10 @@ mod table {
                 ("{{ kube_version is version('v1.29.0', '>=') }}", "true"),
                 ("{{ kube_version is version('1.29.10', '<') }}", "true"),
                 ("{{ kube_version is version_compare('v1.30.0', 'lt') }}", "true"),
-                ("{{ '1.30.0-rc.1' is version('1.30.0', '<', version_type='semver') }}", "true"),
+                (
+                    "{{ '1.30.0-rc.1' is version('1.30.0', '<', version_type='semver') }}",
+                    "true",
+                ),
                 ("{{ '1.2' is version('1.2.0', '==', strict=True) }}", "true"),
                 ("{{ 'abc' is match('b') }}", "false"),
                 ("{{ 'abc' is search('b') }}", "true"),
@@ -156,7 +208,10 @@ mod table {
                 ("{{ '/' is exists }}", "true"),
                 ("{{ '/definitely/not/here' is file }}", "false"),
                 ("{{ l | select('version', '2', '>=') | list | length }}", "2"),
-                ("{{ ['1.2', '1.10'] | select('version', '1.5', '>=') | list }}", r#"["1.10"]"#),
+                (
+                    "{{ ['1.2', '1.10'] | select('version', '1.5', '>=') | list }}",
+                    r#"["1.10"]"#,
+                ),
             ],
         );
     }

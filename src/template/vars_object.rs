@@ -64,7 +64,8 @@ impl Shared {
 
     fn hostvars(self: &Arc<Self>) -> MjValue {
         let mut hv = lock(&self.hostvars);
-        hv.get_or_insert_with(|| MjValue::from_object(HostVars { shared: self.clone() })).clone()
+        hv.get_or_insert_with(|| MjValue::from_object(HostVars { shared: self.clone() }))
+            .clone()
     }
 
     /// The scope of one host for `hostvars[host]`; asks `Vars::host` once per host and render.
@@ -72,7 +73,10 @@ impl Shared {
         if let Some(s) = lock(&self.hosts).get(host) {
             return s.clone();
         }
-        let scope = self.root.host(host).map(|vars| Scope::new(self, vars, format!("hostvars['{host}']")));
+        let scope = self
+            .root
+            .host(host)
+            .map(|vars| Scope::new(self, vars, format!("hostvars['{host}']")));
         lock(&self.hosts).insert(host.to_string(), scope.clone());
         scope
     }
@@ -128,18 +132,30 @@ impl fmt::Debug for Scope {
 
 impl Scope {
     fn new(shared: &Arc<Shared>, vars: Arc<dyn Vars>, label: String) -> Arc<Scope> {
-        let scope = Arc::new(Scope { shared: shared.clone(), vars, label, cache: Mutex::new(HashMap::new()) });
+        let scope = Arc::new(Scope {
+            shared: shared.clone(),
+            vars,
+            label,
+            cache: Mutex::new(HashMap::new()),
+        });
         lock(&shared.scopes).push(scope.clone());
         scope
     }
 
     fn path_of(&self, name: &str) -> String {
-        if self.label.is_empty() { name.to_string() } else { format!("{}.{name}", self.label) }
+        if self.label.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.label)
+        }
     }
 
     /// The root render context for this scope.
     pub fn context(self: &Arc<Self>) -> MjValue {
-        MjValue::from_object(Ctx { scope: self.clone(), root: true })
+        MjValue::from_object(Ctx {
+            scope: self.clone(),
+            root: true,
+        })
     }
 
     /// A variable as templates see it: templated, cached for this render. `None` when the
@@ -152,7 +168,10 @@ impl Scope {
             Some(raw) => self.lift(&Arc::new(raw), Vec::new(), self.path_of(name)),
             None => match name {
                 "hostvars" => self.shared.hostvars(),
-                "vars" => MjValue::from_object(Ctx { scope: self.clone(), root: false }),
+                "vars" => MjValue::from_object(Ctx {
+                    scope: self.clone(),
+                    root: false,
+                }),
                 _ => return None,
             },
         };
@@ -179,7 +198,13 @@ impl Scope {
             },
             Value::List(_) | Value::Map(_) => {
                 let is_map = matches!(node, Value::Map(_));
-                MjValue::from_object(Lazy { scope: self.clone(), root: root.clone(), segs, path, is_map })
+                MjValue::from_object(Lazy {
+                    scope: self.clone(),
+                    root: root.clone(),
+                    segs,
+                    path,
+                    is_map,
+                })
             }
             other => super::native::from_value(other),
         }
@@ -199,7 +224,9 @@ impl Scope {
             }
             if stack.len() >= MAX_DEPTH {
                 drop(stack);
-                let e = Error::render(format!("templating '{path}' nests more than {MAX_DEPTH} variables deep"));
+                let e = Error::render(format!(
+                    "templating '{path}' nests more than {MAX_DEPTH} variables deep"
+                ));
                 self.shared.record(e.clone());
                 return Marker::value(&self.shared, e);
             }
@@ -223,7 +250,10 @@ impl Scope {
     /// and the text is one `{{ expr }}`, else to a string.
     pub fn render(self: &Arc<Self>, text: &str, native: bool) -> Result<MjValue> {
         self.shared.push_slot();
-        let result = self.shared.templar.run(text, native.then(|| single_expression(text)).flatten(), self.context());
+        let result = self
+            .shared
+            .templar
+            .run(text, native.then(|| single_expression(text)).flatten(), self.context());
         let parked = self.shared.pop_slot();
         if let Some(e) = parked {
             return Err(e.in_template(text));
@@ -372,7 +402,10 @@ pub(crate) struct Marker {
 
 impl Marker {
     pub fn value(shared: &Arc<Shared>, error: Error) -> MjValue {
-        MjValue::from_object(Marker { shared: shared.clone(), error })
+        MjValue::from_object(Marker {
+            shared: shared.clone(),
+            error,
+        })
     }
 
     pub fn error(&self) -> Error {
@@ -414,9 +447,16 @@ impl Object for Marker {
         false
     }
 
-    fn call(self: &Arc<Self>, _state: &minijinja::State<'_, '_>, _args: &[MjValue]) -> std::result::Result<MjValue, minijinja::Error> {
+    fn call(
+        self: &Arc<Self>,
+        _state: &minijinja::State<'_, '_>,
+        _args: &[MjValue],
+    ) -> std::result::Result<MjValue, minijinja::Error> {
         self.used();
-        Err(minijinja::Error::new(minijinja::ErrorKind::UndefinedError, self.error.message()))
+        Err(minijinja::Error::new(
+            minijinja::ErrorKind::UndefinedError,
+            self.error.message(),
+        ))
     }
 
     fn call_method(
@@ -426,7 +466,10 @@ impl Object for Marker {
         _args: &[MjValue],
     ) -> std::result::Result<MjValue, minijinja::Error> {
         self.used();
-        Err(minijinja::Error::new(minijinja::ErrorKind::UndefinedError, self.error.message()))
+        Err(minijinja::Error::new(
+            minijinja::ErrorKind::UndefinedError,
+            self.error.message(),
+        ))
     }
 
     fn render(self: &Arc<Self>, _f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -16,7 +16,9 @@ pub fn compare(a: &str, b: &str, op: &str, kind: &str) -> Result<bool> {
         "semver" | "semantic" => semver_cmp(&semver(a)?, &semver(b)?),
         "pep440" => loose_cmp(a, b),
         other => {
-            return Err(err(format!("unknown version type '{other}' (use loose, strict or semver)")));
+            return Err(err(format!(
+                "unknown version type '{other}' (use loose, strict or semver)"
+            )));
         }
     };
     Ok(match op {
@@ -40,7 +42,10 @@ enum Part {
 /// A leading `v` is dropped so `v1.29.4` compares with `1.29.10`.
 fn loose(v: &str) -> Vec<Part> {
     let v = v.trim();
-    let v = v.strip_prefix(['v', 'V']).filter(|r| r.starts_with(|c: char| c.is_ascii_digit())).unwrap_or(v);
+    let v = v
+        .strip_prefix(['v', 'V'])
+        .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+        .unwrap_or(v);
     let mut parts = Vec::new();
     let mut chars = v.chars().peekable();
     while let Some(&c) = chars.peek() {
@@ -104,33 +109,41 @@ fn semver(v: &str) -> Result<SemVer> {
         Some((c, p)) => (c, p.split('.').map(str::to_string).collect()),
         None => (s, Vec::new()),
     };
-    let nums: Vec<u64> = core.split('.').map(|p| p.parse().map_err(|_| bad())).collect::<Result<_>>()?;
+    let nums: Vec<u64> = core
+        .split('.')
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_>>()?;
     let [major, minor, patch] = nums.as_slice() else {
         return Err(bad());
     };
-    Ok(SemVer { core: (*major, *minor, *patch), pre })
+    Ok(SemVer {
+        core: (*major, *minor, *patch),
+        pre,
+    })
 }
 
 fn semver_cmp(a: &SemVer, b: &SemVer) -> Ordering {
-    a.core.cmp(&b.core).then_with(|| match (a.pre.is_empty(), b.pre.is_empty()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
-        (false, false) => {
-            for (x, y) in a.pre.iter().zip(&b.pre) {
-                let o = match (x.parse::<u64>(), y.parse::<u64>()) {
-                    (Ok(i), Ok(j)) => i.cmp(&j),
-                    (Ok(_), Err(_)) => Ordering::Less,
-                    (Err(_), Ok(_)) => Ordering::Greater,
-                    (Err(_), Err(_)) => x.cmp(y),
-                };
-                if o != Ordering::Equal {
-                    return o;
+    a.core
+        .cmp(&b.core)
+        .then_with(|| match (a.pre.is_empty(), b.pre.is_empty()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            (false, false) => {
+                for (x, y) in a.pre.iter().zip(&b.pre) {
+                    let o = match (x.parse::<u64>(), y.parse::<u64>()) {
+                        (Ok(i), Ok(j)) => i.cmp(&j),
+                        (Ok(_), Err(_)) => Ordering::Less,
+                        (Err(_), Ok(_)) => Ordering::Greater,
+                        (Err(_), Err(_)) => x.cmp(y),
+                    };
+                    if o != Ordering::Equal {
+                        return o;
+                    }
                 }
+                a.pre.len().cmp(&b.pre.len())
             }
-            a.pre.len().cmp(&b.pre.len())
-        }
-    })
+        })
 }
 
 #[cfg(test)]

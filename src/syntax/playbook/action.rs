@@ -31,18 +31,9 @@ pub(crate) fn parse_action(source: ActionSource, args_node: Option<&Node>) -> Re
         None => Map::new(),
     };
     let (spec, written, span, inline, local) = match source {
-        ActionSource::Module {
-            key,
-            value,
-            name,
-            spec,
-        } => (
-            spec,
-            name,
-            key.span.clone(),
-            new_style_args(value, spec)?,
-            false,
-        ),
+        ActionSource::Module { key, value, name, spec } => {
+            (spec, name, key.span.clone(), new_style_args(value, spec)?, false)
+        }
         ActionSource::Old { local, key, value } => {
             let (spec, written, inline) = old_style(value, &key.span)?;
             (spec, written, value.span.clone(), inline, local)
@@ -66,10 +57,9 @@ fn extra_args(node: &Node) -> Result<Map> {
     match &node.kind {
         NodeKind::Null => Ok(Map::new()),
         NodeKind::Map(_) => Ok(node.to_value().as_map().cloned().unwrap_or_default()),
-        NodeKind::Str(s) if s.contains("{{") => Ok(Map::from([(
-            "_variable_params".to_string(),
-            Value::Str(s.clone()),
-        )])),
+        NodeKind::Str(s) if s.contains("{{") => {
+            Ok(Map::from([("_variable_params".to_string(), Value::Str(s.clone()))]))
+        }
         _ => Err(Error::at(
             ErrorKind::WrongType {
                 what: "args".into(),
@@ -82,12 +72,7 @@ fn extra_args(node: &Node) -> Result<Map> {
 }
 
 fn kv(text: &str, spec: &ModuleSpec, span: &Span) -> Result<Map> {
-    parse_kv(
-        text,
-        spec.raw_params == RawParams::FreeForm,
-        FREE_FORM_OPTIONS,
-    )
-    .map_err(|e| {
+    parse_kv(text, spec.raw_params == RawParams::FreeForm, FREE_FORM_OPTIONS).map_err(|e| {
         Error::at(
             ErrorKind::InvalidValue {
                 what: format!("arguments of '{}'", spec.name),
@@ -128,11 +113,7 @@ fn split_module_string(text: &str, span: &Span) -> Result<(String, String)> {
         )
     })?;
     let module = match tokens.iter().position(|t| t.starts_with("module=")) {
-        Some(i) => tokens
-            .remove(i)
-            .trim_start_matches("module=")
-            .trim()
-            .to_string(),
+        Some(i) => tokens.remove(i).trim_start_matches("module=").trim().to_string(),
         None if tokens.is_empty() => String::new(),
         None => tokens.remove(0).trim().to_string(),
     };
@@ -234,9 +215,7 @@ fn finish_args(spec: &ModuleSpec, written: &str, args: &mut Map, span: &Span) ->
             span,
         )
     };
-    let raw_text = args
-        .get("_raw_params")
-        .map(|v| v.as_str().map(str::to_string));
+    let raw_text = args.get("_raw_params").map(|v| v.as_str().map(str::to_string));
     if spec.raw_params == RawParams::No
         && let Some(raw) = raw_text.clone()
         && raw.as_deref() != Some("")
@@ -247,10 +226,7 @@ fn finish_args(spec: &ModuleSpec, written: &str, args: &mut Map, span: &Span) ->
                 args.insert("_variable_params".to_string(), Value::Str(t));
             }
             _ => {
-                let shown = args
-                    .get("_raw_params")
-                    .map(|v| v.to_string())
-                    .unwrap_or_default();
+                let shown = args.get("_raw_params").map(|v| v.to_string()).unwrap_or_default();
                 return Err(invalid(format!(
                     "'{shown}' is not a key=value pair and this module takes no free-form text"
                 ))
@@ -262,19 +238,15 @@ fn finish_args(spec: &ModuleSpec, written: &str, args: &mut Map, span: &Span) ->
         && let Some(cmd) = args.shift_remove("cmd")
     {
         if raw_text.flatten().is_some_and(|t| !t.is_empty()) {
-            return Err(
-                invalid("'cmd' cannot be used together with free-form text".into())
-                    .with_help("put the command in one place or the other"),
-            );
+            return Err(invalid("'cmd' cannot be used together with free-form text".into())
+                .with_help("put the command in one place or the other"));
         }
         args.insert("_raw_params".to_string(), cmd);
     }
     if spec.raw_params != RawParams::FreeForm
         && let Some(bad) = args.keys().find(|k| k.starts_with("_ansible_"))
     {
-        return Err(invalid(format!(
-            "'{bad}': the _ansible_ prefix is reserved"
-        )));
+        return Err(invalid(format!("'{bad}': the _ansible_ prefix is reserved")));
     }
     Ok(())
 }

@@ -115,10 +115,7 @@ pub enum ImportTarget {
     },
     /// `import_role: name=x`; the role's content is in the playbook's role store under
     /// `role.key`. `allow_duplicates` defaults to true for imports, as in Ansible.
-    Role {
-        role: RoleRef,
-        allow_duplicates: bool,
-    },
+    Role { role: RoleRef, allow_duplicates: bool },
 }
 
 /// Keywords this engine adds to plays. Empty for now: health gates between batches come here.

@@ -52,11 +52,7 @@ pub(crate) fn check_options(action: &Action, allowed: &[&str]) -> Result<()> {
         },
         &action.span,
     )
-    .with_help(format!(
-        "{} accepts: {}",
-        action.module.name,
-        allowed.join(", ")
-    )))
+    .with_help(format!("{} accepts: {}", action.module.name, allowed.join(", "))))
 }
 
 fn import_tasks(action: &Action, ctx: &TaskCtx, loader: &mut Loader) -> Result<ImportTarget> {
@@ -88,12 +84,7 @@ fn import_tasks(action: &Action, ctx: &TaskCtx, loader: &mut Loader) -> Result<I
             children: None,
         });
     }
-    let path = first_file(
-        "task file",
-        text,
-        task_file_candidates(text, ctx),
-        &action.span,
-    )?;
+    let path = first_file("task file", text, task_file_candidates(text, ctx), &action.span)?;
     let children = loader.load_task_file(&path, ctx, Some(&action.span))?;
     Ok(ImportTarget::Tasks {
         file: spanned,
@@ -202,8 +193,5 @@ fn import_role(action: &Action, ctx: &TaskCtx, loader: &mut Loader) -> Result<Im
         when: Vec::new(),
         vars: Vars::new(),
     };
-    Ok(ImportTarget::Role {
-        role,
-        allow_duplicates,
-    })
+    Ok(ImportTarget::Role { role, allow_duplicates })
 }

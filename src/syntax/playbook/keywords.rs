@@ -168,10 +168,7 @@ pub struct Keywords {
 
 impl Keywords {
     pub fn get(&self, name: &str) -> Option<&Spanned<Value>> {
-        self.entries
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v)
+        self.entries.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -197,20 +194,11 @@ impl Keywords {
 
 /// The `&'static` spelling of `key` if one of `tables` has it.
 pub fn find_keyword(key: &str, tables: &[&[&'static str]]) -> Option<&'static str> {
-    tables
-        .iter()
-        .flat_map(|t| t.iter())
-        .find(|k| **k == key)
-        .copied()
+    tables.iter().flat_map(|t| t.iter()).find(|k| **k == key).copied()
 }
 
 /// The error for a key no table has, with a suggestion from all of them.
-pub fn unknown_keyword(
-    key: &Node,
-    text: &str,
-    context: &'static str,
-    tables: &[&[&'static str]],
-) -> Error {
+pub fn unknown_keyword(key: &Node, text: &str, context: &'static str, tables: &[&[&'static str]]) -> Error {
     let suggestion = nearest(text, tables.iter().flat_map(|t| t.iter().copied()));
     Error::at(
         ErrorKind::UnknownKeyword {

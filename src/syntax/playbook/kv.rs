@@ -59,8 +59,7 @@ pub fn split_args(args: &str) -> Result<Vec<String>, KvError> {
                     appended = true;
                 }
             }
-            if print == 0 && block == 0 && comment == 0 && !quoted && !appended && !token.is_empty()
-            {
+            if print == 0 && block == 0 && comment == 0 && !quoted && !appended && !token.is_empty() {
                 params.push(token.to_string());
             }
         }
@@ -140,10 +139,7 @@ pub fn parse_kv(args: &str, free_form: bool, free_form_options: &[&str]) -> Resu
         if free_form && !free_form_options.contains(&key) {
             raw.push(orig);
         } else {
-            options.insert(
-                key.trim().to_string(),
-                Value::Str(unquote(value.trim()).to_string()),
-            );
+            options.insert(key.trim().to_string(), Value::Str(unquote(value.trim()).to_string()));
         }
     }
     if !raw.is_empty() {
@@ -163,8 +159,7 @@ pub fn unquote(s: &str) -> &str {
     let b = s.as_bytes();
     if b.len() >= 2 {
         let (first, last) = (b[0], b[b.len() - 1]);
-        if (first == b'"' || first == b'\'') && first == last && b.get(b.len() - 2) != Some(&b'\\')
-        {
+        if (first == b'"' || first == b'\'') && first == last && b.get(b.len() - 2) != Some(&b'\\') {
             return &s[1..s.len() - 1];
         }
     }
@@ -242,9 +237,7 @@ mod tests {
     }
 
     fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-        p.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -257,10 +250,7 @@ mod tests {
                 &["msg={{ a | default('x y') }}", "z=1"],
             ),
             ("a='it''s' b", &["a='it''s'", "b"]),
-            (
-                "echo {% if x %}y{% endif %}",
-                &["echo", "{% if x %}y{% endif %}"],
-            ),
+            ("echo {% if x %}y{% endif %}", &["echo", "{% if x %}y{% endif %}"]),
             ("a  b", &["a ", "b"]),
             ("a=\"x\\\" y\"", &["a=\"x\\\" y\""]),
             ("line1\nline2", &["line1\n", "line2"]),

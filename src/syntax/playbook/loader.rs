@@ -67,12 +67,7 @@ impl<'a> Loader<'a> {
     }
 
     /// Load a task file (a list of tasks; empty file is no tasks).
-    pub fn load_task_file(
-        &mut self,
-        path: &Path,
-        ctx: &TaskCtx,
-        span: Option<&Span>,
-    ) -> Result<Vec<TaskItem>> {
+    pub fn load_task_file(&mut self, path: &Path, ctx: &TaskCtx, span: Option<&Span>) -> Result<Vec<TaskItem>> {
         self.with_file(path, span, |l| {
             let node = yaml::load_file(path).map_err(|e| with_fallback_span(e, span))?;
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -91,12 +86,7 @@ pub(crate) fn with_fallback_span(mut e: Error, span: Option<&Span>) -> Error {
 }
 
 /// The first of `candidates` that is a file, or a NotFound error listing them.
-pub(crate) fn first_file(
-    what: &'static str,
-    name: &str,
-    candidates: Vec<PathBuf>,
-    span: &Span,
-) -> Result<PathBuf> {
+pub(crate) fn first_file(what: &'static str, name: &str, candidates: Vec<PathBuf>, span: &Span) -> Result<PathBuf> {
     match candidates.iter().find(|p| p.is_file()) {
         Some(p) => Ok(p.clone()),
         None => Err(Error::at(
@@ -112,6 +102,5 @@ pub(crate) fn first_file(
 
 /// Whether a value is text Ansible would template (`{{`, `{%`).
 pub(crate) fn is_templated(node: &Node) -> bool {
-    node.as_str()
-        .is_some_and(|s| s.contains("{{") || s.contains("{%"))
+    node.as_str().is_some_and(|s| s.contains("{{") || s.contains("{%"))
 }

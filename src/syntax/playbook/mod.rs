@@ -12,8 +12,8 @@ mod play;
 pub(crate) mod task;
 
 pub use ast::{
-    Action, Block, Import, ImportTarget, Loop, LoopKind, Play, PlayExtensions, Playbook, RoleStore,
-    Task, TaskItem, Vars,
+    Action, Block, Import, ImportTarget, Loop, LoopKind, Play, PlayExtensions, Playbook, RoleStore, Task, TaskItem,
+    Vars,
 };
 pub use keywords::{Keywords, Spanned};
 
@@ -72,12 +72,7 @@ fn load_plays(path: &Path, loader: &mut Loader, span: Option<&Span>) -> Result<V
 }
 
 /// `- import_playbook: other.yml` with its `vars`, `tags` and `when`, flattened into plays.
-fn import_playbook(
-    entry: &Node,
-    import_key: &str,
-    dir: &Path,
-    loader: &mut Loader,
-) -> Result<Vec<Play>> {
+fn import_playbook(entry: &Node, import_key: &str, dir: &Path, loader: &mut Loader) -> Result<Vec<Play>> {
     let mut vars = Vars::new();
     let mut tags = Vec::new();
     let mut when = Vec::new();

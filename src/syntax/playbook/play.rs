@@ -117,11 +117,7 @@ fn check_hosts(hosts: &Node) -> Result<()> {
     ))
 }
 
-fn parse_roles(
-    node: &Node,
-    dir: &Path,
-    loader: &mut Loader,
-) -> Result<Vec<crate::syntax::role::RoleRef>> {
+fn parse_roles(node: &Node, dir: &Path, loader: &mut Loader) -> Result<Vec<crate::syntax::role::RoleRef>> {
     if node.is_null() {
         return Ok(Vec::new());
     }

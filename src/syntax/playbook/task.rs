@@ -2,9 +2,7 @@
 
 use super::action::{ActionSource, parse_action};
 use super::ast::{Block, Loop, LoopKind, Task, TaskItem, Vars};
-use super::keywords::{
-    self as kw, Keywords, Spanned, find_keyword, key_text, one_or_list, unknown_keyword,
-};
+use super::keywords::{self as kw, Keywords, Spanned, find_keyword, key_text, one_or_list, unknown_keyword};
 use super::loader::{Loader, TaskCtx};
 use crate::modules::registry::{self, ModuleSpec};
 use crate::syntax::node::Node;
@@ -55,14 +53,18 @@ pub(crate) fn parse_task_list(
 fn parse_item(node: &Node, ctx: &TaskCtx, loader: &mut Loader) -> Result<TaskItem> {
     let what = if ctx.handlers { "a handler" } else { "a task" };
     if node.as_map().is_none() {
-        return Err(Error::at(ErrorKind::WrongType { what: what.to_string(), expected: "a mapping", found: node.type_name() }, &node.span)
-            .with_help("a task is a mapping of keywords and one module, such as `- name: x` / `  debug: msg=hi`"));
+        return Err(Error::at(
+            ErrorKind::WrongType {
+                what: what.to_string(),
+                expected: "a mapping",
+                found: node.type_name(),
+            },
+            &node.span,
+        )
+        .with_help("a task is a mapping of keywords and one module, such as `- name: x` / `  debug: msg=hi`"));
     }
     // Ansible treats any of the three section keys as a block.
-    if ["block", "rescue", "always"]
-        .iter()
-        .any(|k| node.get(k).is_some())
-    {
+    if ["block", "rescue", "always"].iter().any(|k| node.get(k).is_some()) {
         parse_block(node, ctx, loader)
     } else {
         parse_task(node, ctx, loader)
@@ -115,9 +117,7 @@ fn parse_block(node: &Node, ctx: &TaskCtx, loader: &mut Loader) -> Result<TaskIt
         let Some(word) = find_keyword(&key, tables) else {
             let e = unknown_keyword(k, &key, "a block", tables);
             return Err(if registry::lookup(&key).is_some() {
-                e.with_help(
-                    "a block holds tasks under `block:`; put this module in a task of its own",
-                )
+                e.with_help("a block holds tasks under `block:`; put this module in a task of its own")
             } else {
                 e
             });
@@ -136,13 +136,7 @@ fn parse_block(node: &Node, ctx: &TaskCtx, loader: &mut Loader) -> Result<TaskIt
     Ok(TaskItem::Block(Box::new(b)))
 }
 
-fn set_loop(
-    slot: &mut Option<(Loop, String)>,
-    kind: LoopKind,
-    key: &str,
-    value: &Node,
-    key_node: &Node,
-) -> Result<()> {
+fn set_loop(slot: &mut Option<(Loop, String)>, kind: LoopKind, key: &str, value: &Node, key_node: &Node) -> Result<()> {
     if let Some((_, prev)) = slot {
         return Err(Error::at(
             ErrorKind::Conflict {
@@ -180,12 +174,7 @@ fn parse_loop_control(node: &Node) -> Result<Keywords> {
     for (k, v) in entries {
         let key = key_text(k)?;
         let Some(word) = find_keyword(&key, &[kw::LOOP_CONTROL]) else {
-            return Err(unknown_keyword(
-                k,
-                &key,
-                "loop_control",
-                &[kw::LOOP_CONTROL],
-            ));
+            return Err(unknown_keyword(k, &key, "loop_control", &[kw::LOOP_CONTROL]));
         };
         out.insert(word, Spanned::from_node(v));
     }
@@ -237,8 +226,7 @@ fn parse_task(node: &Node, ctx: &TaskCtx, loader: &mut Loader) -> Result<TaskIte
             }
         } else if let Some(lookup) = key.strip_prefix("with_") {
             if !(kw::WITH_LOOKUPS.contains(&lookup) || lookup.contains('.')) {
-                let suggestion = kw::nearest(lookup, kw::WITH_LOOKUPS.iter().copied())
-                    .map(|s| format!("with_{s}"));
+                let suggestion = kw::nearest(lookup, kw::WITH_LOOKUPS.iter().copied()).map(|s| format!("with_{s}"));
                 return Err(Error::at(
                     ErrorKind::UnknownKeyword {
                         keyword: key.clone(),
@@ -327,10 +315,7 @@ fn parse_task(node: &Node, ctx: &TaskCtx, loader: &mut Loader) -> Result<TaskIte
     }
 
     let m = action.module.name;
-    let is_include = matches!(
-        m,
-        "import_tasks" | "include_tasks" | "import_role" | "include_role"
-    );
+    let is_include = matches!(m, "import_tasks" | "include_tasks" | "import_role" | "include_role");
     if is_include {
         for (name, value) in keywords.iter() {
             if !INCLUDE_KEYWORDS.contains(&name) {
@@ -374,10 +359,7 @@ fn parse_task(node: &Node, ctx: &TaskCtx, loader: &mut Loader) -> Result<TaskIte
                 },
                 &l.items.span,
             )
-            .with_help(format!(
-                "use '{}' to loop",
-                m.replacen("import", "include", 1)
-            )));
+            .with_help(format!("use '{}' to loop", m.replacen("import", "include", 1))));
         }
         return super::import::resolve(node, t_name, keywords, when, vars, action, ctx, loader);
     }

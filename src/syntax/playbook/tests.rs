@@ -61,14 +61,9 @@ fn full_fixture_loads_with_imports_flattened() {
 
     let web = &pb.plays[1];
     assert_eq!(web.hosts.value, Value::List(vec![s("web"), s("db")]));
+    assert_eq!(web.keywords.get("become").map(|k| &k.value), Some(&Value::Bool(true)));
     assert_eq!(
-        web.keywords.get("become").map(|k| &k.value),
-        Some(&Value::Bool(true))
-    );
-    assert_eq!(
-        web.keywords
-            .get("serial")
-            .map(|k| (k.span.line, k.span.col)),
+        web.keywords.get("serial").map(|k| (k.span.line, k.span.col)),
         Some((10, 11))
     );
     assert_eq!(web.roles.len(), 4);
@@ -123,10 +118,7 @@ fn full_fixture_loads_with_imports_flattened() {
     let TaskItem::Import(nested) = &children[1] else {
         panic!("nested import")
     };
-    let ImportTarget::Tasks {
-        children: Some(nc), ..
-    } = &nested.target
-    else {
+    let ImportTarget::Tasks { children: Some(nc), .. } = &nested.target else {
         panic!("nested resolved")
     };
     assert_eq!(
@@ -140,10 +132,7 @@ fn full_fixture_loads_with_imports_flattened() {
         rescue.keywords.get("delegate_to").map(|k| &k.value),
         Some(&s("localhost"))
     );
-    assert_eq!(
-        rescue.action.args.get("_raw_params"),
-        Some(&s("echo rescued"))
-    );
+    assert_eq!(rescue.action.args.get("_raw_params"), Some(&s("echo rescued")));
     let always = task(&block.always[0]);
     assert_eq!(
         (always.action.module.name, always.action.args.get("msg")),
@@ -153,27 +142,17 @@ fn full_fixture_loads_with_imports_flattened() {
     let TaskItem::Import(role_import) = &web.tasks[3] else {
         panic!("import_role expected")
     };
-    let ImportTarget::Role {
-        role,
-        allow_duplicates,
-    } = &role_import.target
-    else {
+    let ImportTarget::Role { role, allow_duplicates } = &role_import.target else {
         panic!("role import")
     };
     assert!(*allow_duplicates);
     assert_eq!(role.key.from.tasks.as_deref(), Some("other"));
     let other = pb.roles.get(&role.key).expect("tasks_from variant loaded");
-    assert_eq!(
-        task(&other.tasks[0]).action.args.get("msg"),
-        Some(&s("other"))
-    );
+    assert_eq!(task(&other.tasks[0]).action.args.get("msg"), Some(&s("other")));
 
     let inc = task(&web.tasks[4]);
     assert_eq!(inc.action.module.name, "include_tasks");
-    assert_eq!(
-        inc.action.args.get("_raw_params"),
-        Some(&s("{{ dyn }}.yml"))
-    );
+    assert_eq!(inc.action.args.get("_raw_params"), Some(&s("{{ dyn }}.yml")));
 
     let sysctl = task(&web.tasks[5]);
     assert_eq!(sysctl.action.module.name, "ansible.posix.sysctl");
@@ -184,10 +163,7 @@ fn full_fixture_loads_with_imports_flattened() {
             ..
         })
     ));
-    assert_eq!(
-        sysctl.loop_control.get("loop_var").map(|k| &k.value),
-        Some(&s("n"))
-    );
+    assert_eq!(sysctl.loop_control.get("loop_var").map(|k| &k.value), Some(&s("n")));
 
     let h = task(&web.handlers[0]);
     assert_eq!(h.listen[0].value, s("restart all"));
@@ -196,24 +172,13 @@ fn full_fixture_loads_with_imports_flattened() {
 #[test]
 fn roles_load_defaults_vars_meta_and_handlers() {
     let pb = load_playbook(&fixture("full/site.yml"), &RoleSearch::default()).expect("loads");
-    let app = pb
-        .roles
-        .roles
-        .values()
-        .find(|r| r.name == "app")
-        .expect("app");
+    let app = pb.roles.roles.values().find(|r| r.name == "app").expect("app");
     assert_eq!(app.defaults.get("app_port"), Some(&Value::Int(80)));
     assert_eq!(
-        app.dependencies
-            .iter()
-            .map(|d| d.name.as_str())
-            .collect::<Vec<_>>(),
+        app.dependencies.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
         ["common", "db"]
     );
-    assert_eq!(
-        app.dependencies[1].params.get("db_port"),
-        Some(&Value::Int(5432))
-    );
+    assert_eq!(app.dependencies[1].params.get("db_port"), Some(&Value::Int(5432)));
     assert_eq!(app.handlers.len(), 1);
     let common = pb
         .roles
@@ -263,10 +228,7 @@ fn errors_point_at_the_problem_and_suggest_a_fix() {
         ),
         (
             "two modules",
-            &[(
-                "site.yml",
-                "- hosts: all\n  tasks:\n    - debug: msg=x\n      ping:\n",
-            )],
+            &[("site.yml", "- hosts: all\n  tasks:\n    - debug: msg=x\n      ping:\n")],
             "site.yml:4:7",
             &["conflicting action statements"],
         ),
@@ -344,10 +306,7 @@ fn errors_point_at_the_problem_and_suggest_a_fix() {
         ),
         (
             "missing task file",
-            &[(
-                "site.yml",
-                "- hosts: all\n  tasks:\n    - import_tasks: nope.yml\n",
-            )],
+            &[("site.yml", "- hosts: all\n  tasks:\n    - import_tasks: nope.yml\n")],
             "site.yml:3:7",
             &["task file 'nope.yml' not found", "looked in"],
         ),
@@ -404,10 +363,7 @@ fn errors_point_at_the_problem_and_suggest_a_fix() {
         ),
         (
             "unknown module in action",
-            &[(
-                "site.yml",
-                "- hosts: all\n  tasks:\n    - action: frob x=1\n",
-            )],
+            &[("site.yml", "- hosts: all\n  tasks:\n    - action: frob x=1\n")],
             "site.yml:3:15",
             &["no module or action named 'frob'"],
         ),
@@ -521,11 +477,7 @@ fn errors_point_at_the_problem_and_suggest_a_fix() {
 fn odd_but_valid_input_loads() {
     let cases: &[OkCase] = &[
         ("empty playbook", &[("site.yml", "# nothing\n")], 0),
-        (
-            "empty task list",
-            &[("site.yml", "- hosts: all\n  tasks:\n")],
-            1,
-        ),
+        ("empty task list", &[("site.yml", "- hosts: all\n  tasks:\n")], 1),
         (
             "hosts as a list with numbers",
             &[("site.yml", "- hosts: [web, 10]\n")],
@@ -538,10 +490,7 @@ fn odd_but_valid_input_loads() {
         ),
         (
             "templated import_tasks stays lazy",
-            &[(
-                "site.yml",
-                "- hosts: all\n  tasks:\n    - import_tasks: '{{ f }}'\n",
-            )],
+            &[("site.yml", "- hosts: all\n  tasks:\n    - import_tasks: '{{ f }}'\n")],
             1,
         ),
         (
@@ -610,10 +559,7 @@ fn argument_touches_match_ansible() {
         Some(&s("{{ copy_args }}"))
     );
     assert_eq!(task(&tasks[0]).action.args.get("_raw_params"), None);
-    assert_eq!(
-        task(&tasks[1]).action.args.get("_raw_params"),
-        Some(&s("ls -l"))
-    );
+    assert_eq!(task(&tasks[1]).action.args.get("_raw_params"), Some(&s("ls -l")));
     assert_eq!(task(&tasks[1]).action.args.get("cmd"), None);
     assert_eq!(task(&tasks[2]).action.args.get("chdir"), Some(&s("/")));
     let (_dir, bad) = load_files(&[(

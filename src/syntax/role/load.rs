@@ -190,13 +190,7 @@ pub(crate) fn ensure_loaded(
     Ok(())
 }
 
-fn load_role(
-    loader: &mut Loader,
-    key: &RoleKey,
-    name: &str,
-    play_dir: &Path,
-    span: &Span,
-) -> Result<Role> {
+fn load_role(loader: &mut Loader, key: &RoleKey, name: &str, play_dir: &Path, span: &Span) -> Result<Role> {
     let path = &key.path;
     let defaults = load_vars(path, "defaults", key.from.defaults.as_deref(), span)?;
     let vars = load_vars(path, "vars", key.from.vars.as_deref(), span)?;
@@ -213,14 +207,7 @@ fn load_role(
         handlers: true,
         ..ctx
     };
-    let handlers = load_tasks(
-        loader,
-        path,
-        "handlers",
-        key.from.handlers.as_deref(),
-        &hctx,
-        span,
-    )?;
+    let handlers = load_tasks(loader, path, "handlers", key.from.handlers.as_deref(), &hctx, span)?;
     Ok(Role {
         name: name.to_string(),
         path: path.clone(),
@@ -355,13 +342,7 @@ fn load_meta(
 /// The files a role part is read from, in Ansible's order: `main.yml`, `main.yaml`,
 /// `main.json`, `main` (or the `*_from` name as given, then with those extensions). A missing
 /// `*_from` file is an error; a missing `main` is not.
-fn role_files(
-    role: &Path,
-    subdir: &str,
-    main: Option<&str>,
-    allow_dir: bool,
-    span: &Span,
-) -> Result<Vec<PathBuf>> {
+fn role_files(role: &Path, subdir: &str, main: Option<&str>, allow_dir: bool, span: &Span) -> Result<Vec<PathBuf>> {
     let dir = role.join(subdir);
     if let Some(m) = main {
         // Role files stay inside the role.
@@ -382,10 +363,7 @@ fn role_files(
         None => ("main", &[".yml", ".yaml", ".json", ""]),
         Some(m) => (m, &["", ".yml", ".yaml", ".json"]),
     };
-    let candidates: Vec<PathBuf> = exts
-        .iter()
-        .map(|e| dir.join(format!("{base}{e}")))
-        .collect();
+    let candidates: Vec<PathBuf> = exts.iter().map(|e| dir.join(format!("{base}{e}"))).collect();
     for c in &candidates {
         if allow_dir && c.is_dir() {
             let mut files = Vec::new();
@@ -416,9 +394,7 @@ fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) {
     };
     for e in entries.flatten() {
         let p = e.path();
-        let hidden = p
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
         if hidden {
             continue;
         }

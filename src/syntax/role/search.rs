@@ -71,10 +71,7 @@ mod tests {
         std::fs::create_dir_all(t.path().join("extra/web")).unwrap();
         std::fs::create_dir_all(t.path().join("extra/db")).unwrap();
         let s = RoleSearch::new(vec![t.path().join("extra")]);
-        assert_eq!(
-            s.find("web", t.path(), None),
-            Ok(t.path().join("roles/web"))
-        );
+        assert_eq!(s.find("web", t.path(), None), Ok(t.path().join("roles/web")));
         assert_eq!(s.find("db", t.path(), None), Ok(t.path().join("extra/db")));
         assert!(s.find("nope", t.path(), None).is_err());
     }

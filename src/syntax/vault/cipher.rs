@@ -36,13 +36,12 @@ fn derive(password: &[u8], salt: &[u8]) -> Keys {
 
 fn mac(keys: &Keys) -> HmacSha256 {
     // HMAC takes keys of any length; 32 bytes cannot be refused.
-    <HmacSha256 as KeyInit>::new_from_slice(&keys.mac)
-        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
+    <HmacSha256 as KeyInit>::new_from_slice(&keys.mac).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
 }
 
 fn keystream(keys: &Keys, buf: &mut [u8]) {
-    let mut c = Aes256Ctr::new_from_slices(&keys.aes, &keys.iv)
-        .unwrap_or_else(|_| unreachable!("fixed key and IV sizes"));
+    let mut c =
+        Aes256Ctr::new_from_slices(&keys.aes, &keys.iv).unwrap_or_else(|_| unreachable!("fixed key and IV sizes"));
     c.apply_keystream(buf);
 }
 
@@ -59,10 +58,7 @@ pub fn decrypt(env: &Envelope, password: &[u8]) -> Option<Vec<u8>> {
     if pad == 0 || pad > BLOCK || pad > buf.len() || !buf.len().is_multiple_of(BLOCK) {
         return None;
     }
-    if !buf[buf.len() - pad..]
-        .iter()
-        .all(|b| usize::from(*b) == pad)
-    {
+    if !buf[buf.len() - pad..].iter().all(|b| usize::from(*b) == pad) {
         return None;
     }
     buf.truncate(buf.len() - pad);
@@ -71,12 +67,7 @@ pub fn decrypt(env: &Envelope, password: &[u8]) -> Option<Vec<u8>> {
 
 /// Encrypt with a given salt (`ansible-vault` uses 32 random bytes, or the configured
 /// `VAULT_ENCRYPT_SALT` as bytes). Returns envelope text.
-pub fn encrypt_with_salt(
-    plaintext: &[u8],
-    password: &[u8],
-    salt: &[u8],
-    label: Option<&str>,
-) -> String {
+pub fn encrypt_with_salt(plaintext: &[u8], password: &[u8], salt: &[u8], label: Option<&str>) -> String {
     let keys = derive(password, salt);
     let pad = BLOCK - plaintext.len() % BLOCK;
     let mut buf = plaintext.to_vec();
@@ -125,11 +116,7 @@ mod tests {
         assert_eq!(decrypt(&with_padding(good), b"pw"), Some(vec![b'a'; 14]));
         let mut bad_byte = good;
         bad_byte[14] = 3;
-        let cases: &[(&str, [u8; 16])] = &[
-            ("zero", [0; 16]),
-            ("too long", [17; 16]),
-            ("inconsistent", bad_byte),
-        ];
+        let cases: &[(&str, [u8; 16])] = &[("zero", [0; 16]), ("too long", [17; 16]), ("inconsistent", bad_byte)];
         for (what, block) in cases {
             assert_eq!(decrypt(&with_padding(*block), b"pw"), None, "{what}");
         }

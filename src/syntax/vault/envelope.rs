@@ -28,10 +28,7 @@ pub fn parse(text: &str) -> Result<Envelope, &'static str> {
     if fields.first() != Some(&HEADER) {
         return Err("the first line is not a $ANSIBLE_VAULT header");
     }
-    let version = fields
-        .get(1)
-        .copied()
-        .ok_or("the vault header has no format version")?;
+    let version = fields.get(1).copied().ok_or("the vault header has no format version")?;
     if version != "1.1" && version != "1.2" {
         return Err("unsupported vault format version (this reads 1.1 and 1.2)");
     }
@@ -40,10 +37,7 @@ pub fn parse(text: &str) -> Result<Envelope, &'static str> {
         Some(_) => return Err("unsupported vault cipher (only AES256 exists)"),
         None => return Err("the vault header names no cipher"),
     }
-    let label = fields
-        .get(3)
-        .filter(|l| !l.is_empty())
-        .map(|l| l.to_string());
+    let label = fields.get(3).filter(|l| !l.is_empty()).map(|l| l.to_string());
     let body: String = lines.map(str::trim).collect();
     let inner = hex::decode(body.as_bytes()).map_err(|_| "the vault body is not hex text")?;
     let mut parts = inner.splitn(3, |b| *b == b'\n');
@@ -128,9 +122,6 @@ mod tests {
     fn indented_bodies_and_header_spaces_are_read() {
         let text = format(b"s", b"h", b"c", Some("x"));
         let indented: String = text.lines().map(|l| format!("   {l} \n")).collect();
-        assert_eq!(
-            parse(&indented).expect("parses"),
-            parse(&text).expect("parses")
-        );
+        assert_eq!(parse(&indented).expect("parses"), parse(&text).expect("parses"));
     }
 }

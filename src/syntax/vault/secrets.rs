@@ -87,27 +87,15 @@ impl VaultSecrets {
 
     /// Passwords to try for data labelled `label`: those with that label first, then the
     /// rest in the order given (Ansible tries them all unless told to match ids).
-    pub fn candidates<'a>(
-        &'a self,
-        label: Option<&'a str>,
-    ) -> impl Iterator<Item = &'a Secret> + 'a {
-        let matching = self
-            .entries
-            .iter()
-            .filter(move |(l, _)| Some(l.as_str()) == label);
-        let others = self
-            .entries
-            .iter()
-            .filter(move |(l, _)| Some(l.as_str()) != label);
+    pub fn candidates<'a>(&'a self, label: Option<&'a str>) -> impl Iterator<Item = &'a Secret> + 'a {
+        let matching = self.entries.iter().filter(move |(l, _)| Some(l.as_str()) == label);
+        let others = self.entries.iter().filter(move |(l, _)| Some(l.as_str()) != label);
         matching.chain(others).map(|(_, s)| s)
     }
 
     /// Load every password the user pointed at. `prompt` reads one password from the
     /// terminal given the prompt text.
-    pub fn load(
-        ids: &[VaultId],
-        prompt: &mut dyn FnMut(&str) -> std::io::Result<String>,
-    ) -> Result<VaultSecrets> {
+    pub fn load(ids: &[VaultId], prompt: &mut dyn FnMut(&str) -> std::io::Result<String>) -> Result<VaultSecrets> {
         let mut out = VaultSecrets::new();
         for id in ids {
             let secret = match &id.source {
@@ -119,7 +107,8 @@ impl VaultSecrets {
                         format!("Vault password ({}): ", id.label)
                     };
                     let pw = prompt(&text).map_err(|e| {
-                        vault_err(format!("cannot ask for the vault password: {e}")).with_help("give the password with --vault-password-file FILE or --vault-id label@FILE")
+                        vault_err(format!("cannot ask for the vault password: {e}"))
+                            .with_help("give the password with --vault-password-file FILE or --vault-id label@FILE")
                     })?;
                     non_empty(
                         pw.trim().as_bytes().to_vec(),
@@ -154,15 +143,12 @@ pub fn read_password_file(path: &Path, label: &str) -> Result<Secret> {
             .with_help("check the path given to --vault-password-file or --vault-id")
     })?;
     if meta.is_dir() {
-        return Err(vault_err(format!(
-            "vault password file {shown} is a directory"
-        )));
+        return Err(vault_err(format!("vault password file {shown} is a directory")));
     }
     if is_executable(&meta) {
         return run_password_script(path, label);
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| vault_err(format!("cannot read vault password file {shown}: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| vault_err(format!("cannot read vault password file {shown}: {e}")))?;
     non_empty(
         bytes.trim_ascii().to_vec(),
         &format!("vault password file {shown} is empty"),
@@ -209,10 +195,7 @@ fn run_password_script(path: &Path, label: &str) -> Result<Secret> {
     while matches!(bytes.last(), Some(b'\n' | b'\r')) {
         bytes.pop();
     }
-    let start = bytes
-        .iter()
-        .take_while(|b| matches!(b, b'\n' | b'\r'))
-        .count();
+    let start = bytes.iter().take_while(|b| matches!(b, b'\n' | b'\r')).count();
     non_empty(
         bytes.split_off(start),
         &format!("vault password script {shown} printed no password"),
@@ -226,16 +209,10 @@ pub fn prompt_password(prompt: &str) -> std::io::Result<String> {
     if !std::io::stdin().is_terminal() {
         return Err(std::io::Error::other("standard input is not a terminal"));
     }
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")?;
+    let tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty")?;
     let stty = |arg: &str| -> std::io::Result<()> {
         let tty_in = tty.try_clone()?;
-        let status = std::process::Command::new("stty")
-            .arg(arg)
-            .stdin(tty_in)
-            .status()?;
+        let status = std::process::Command::new("stty").arg(arg).stdin(tty_in).status()?;
         if status.success() {
             Ok(())
         } else {

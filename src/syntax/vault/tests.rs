@@ -79,11 +79,7 @@ fn secrets(entries: &[(&str, &str)]) -> VaultSecrets {
 }
 
 fn span() -> Span {
-    Span::new(
-        SourceFile::new("group_vars/all.yml", "db_password: !vault |\n"),
-        1,
-        14,
-    )
+    Span::new(SourceFile::new("group_vars/all.yml", "db_password: !vault |\n"), 1, 14)
 }
 
 /// (label, password) pairs.
@@ -102,11 +98,7 @@ fn ansible_vault_vectors_decrypt() {
         ),
         (V11_FILE, &[("default", HUNTER2)], V11_FILE_PLAIN),
         (V12_FILE, &[("dev", HORSE)], "token: \"abc\"\n"),
-        (
-            V11_SIXTEEN,
-            &[("x", "nope"), ("default", HUNTER2)],
-            "0123456789abcdef",
-        ),
+        (V11_SIXTEEN, &[("x", "nope"), ("default", HUNTER2)], "0123456789abcdef"),
         (V11_SALTED, &[("default", HUNTER2)], "x"),
         (V12_SALTED, &[("lbl", HORSE)], "x"),
     ];
@@ -138,10 +130,7 @@ fn random_salt_round_trips() {
     ] {
         let text = encrypt(plain.as_bytes(), b"pw", label).expect("encrypts");
         let s = secrets(&[(label.unwrap_or("default"), "pw")]);
-        assert_eq!(
-            decrypt_text(&text, &s, &span()).expect("decrypts"),
-            plain.as_bytes()
-        );
+        assert_eq!(decrypt_text(&text, &s, &span()).expect("decrypts"), plain.as_bytes());
         assert_ne!(
             encrypt(plain.as_bytes(), b"pw", label).expect("encrypts"),
             text,
@@ -165,24 +154,12 @@ fn flip_hex_digit(text: &str, line: usize, col: usize) -> String {
 #[test]
 fn wrong_password_or_changed_data_is_a_vault_error_never_garbage() {
     let cases: Vec<(String, VaultSecrets)> = vec![
-        (
-            V11_SECRET_VALUE.to_string(),
-            secrets(&[("default", "hunter3")]),
-        ),
-        (
-            V12_PROD_MULTILINE.to_string(),
-            secrets(&[("prod", HUNTER2)]),
-        ),
+        (V11_SECRET_VALUE.to_string(), secrets(&[("default", "hunter3")])),
+        (V12_PROD_MULTILINE.to_string(), secrets(&[("prod", HUNTER2)])),
         // Last ciphertext byte changed (hex digit inside the outer hex layer).
-        (
-            flip_hex_digit(V11_SECRET_VALUE, 5, 1),
-            secrets(&[("default", HUNTER2)]),
-        ),
+        (flip_hex_digit(V11_SECRET_VALUE, 5, 1), secrets(&[("default", HUNTER2)])),
         // A salt byte changed.
-        (
-            flip_hex_digit(V11_SECRET_VALUE, 1, 1),
-            secrets(&[("default", HUNTER2)]),
-        ),
+        (flip_hex_digit(V11_SECRET_VALUE, 1, 1), secrets(&[("default", HUNTER2)])),
         // An HMAC byte changed.
         (
             flip_hex_digit(V11_SECRET_VALUE, 2, 61),
@@ -199,10 +176,7 @@ fn wrong_password_or_changed_data_is_a_vault_error_never_garbage() {
                     || shown.contains("malformed vault data")),
             "{shown}"
         );
-        assert!(
-            !shown.contains(HUNTER2) && !shown.contains("secret value"),
-            "{shown}"
-        );
+        assert!(!shown.contains(HUNTER2) && !shown.contains("secret value"), "{shown}");
     }
 }
 
@@ -213,9 +187,7 @@ fn no_password_is_an_error_that_says_how_to_give_one() {
 }
 
 fn indent(text: &str, by: usize) -> String {
-    text.lines()
-        .map(|l| format!("{}{l}\n", " ".repeat(by)))
-        .collect()
+    text.lines().map(|l| format!("{}{l}\n", " ".repeat(by))).collect()
 }
 
 #[test]
@@ -239,10 +211,7 @@ fn inline_vault_values_decrypt_in_place() {
         Some("secret value")
     );
     assert_eq!(m["db"].as_map().expect("map")["user"], Value::str("app"));
-    assert_eq!(
-        m["list"].as_list().expect("list")[0].as_str(),
-        Some("secret value")
-    );
+    assert_eq!(m["list"].as_list().expect("list")[0].as_str(), Some("secret value"));
     // Debug output of the value never shows the plaintext.
     assert!(!format!("{v:?}").contains("secret value"));
 }
@@ -291,8 +260,7 @@ fn whole_encrypted_files_load() {
         "{shown}"
     );
 
-    let e =
-        load_maybe_encrypted_yaml(&enc, &secrets(&[("default", "wrong")])).expect_err("must fail");
+    let e = load_maybe_encrypted_yaml(&enc, &secrets(&[("default", "wrong")])).expect_err("must fail");
     assert!(e.to_string().contains("wrong vault password"), "{e}");
 }
 
@@ -318,11 +286,7 @@ fn password_files_scripts_and_prompts() {
     let script = dir.path().join("pw.sh");
     std::fs::write(&script, "#!/bin/sh\necho hunter2\n").expect("write");
     let client = dir.path().join("vault-client.sh");
-    std::fs::write(
-        &client,
-        "#!/bin/sh\n[ \"$1\" = --vault-id ] && echo \"pw-for-$2\"\n",
-    )
-    .expect("write");
+    std::fs::write(&client, "#!/bin/sh\n[ \"$1\" = --vault-id ] && echo \"pw-for-$2\"\n").expect("write");
     let failing = dir.path().join("fail.sh");
     std::fs::write(&failing, "#!/bin/sh\nexit 3\n").expect("write");
     let empty = dir.path().join("empty");
@@ -346,10 +310,7 @@ fn password_files_scripts_and_prompts() {
     })
     .expect("loads");
     assert_eq!(asked, ["Vault password (ask): "]);
-    let got: Vec<Vec<u8>> = s
-        .candidates(Some("prod"))
-        .map(|s| s.expose().to_vec())
-        .collect();
+    let got: Vec<Vec<u8>> = s.candidates(Some("prod")).map(|s| s.expose().to_vec()).collect();
     assert_eq!(
         got,
         [
@@ -361,9 +322,8 @@ fn password_files_scripts_and_prompts() {
     );
     assert!(!format!("{s:?}").contains("hunter2"));
 
-    let no_prompt = &mut |_: &str| -> std::io::Result<String> {
-        Err(std::io::Error::other("standard input is not a terminal"))
-    };
+    let no_prompt =
+        &mut |_: &str| -> std::io::Result<String> { Err(std::io::Error::other("standard input is not a terminal")) };
     for (id, want) in [
         ("fail.sh", "failed"),
         ("empty", "is empty"),
@@ -371,8 +331,7 @@ fn password_files_scripts_and_prompts() {
         ("prompt", "not a terminal"),
         ("", "is a directory"),
     ] {
-        let e = VaultSecrets::load(&[VaultId::parse(id, dir.path())], no_prompt)
-            .expect_err("must fail");
+        let e = VaultSecrets::load(&[VaultId::parse(id, dir.path())], no_prompt).expect_err("must fail");
         assert!(
             matches!(e.kind, ErrorKind::Vault { .. }) && e.to_string().contains(want),
             "{id}: {e}"

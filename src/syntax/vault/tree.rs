@@ -38,13 +38,8 @@ pub fn decrypt_text(text: &str, secrets: &VaultSecrets, span: &Span) -> Result<V
         .candidates(env.label.as_deref())
         .find_map(|s| super::cipher::decrypt(&env, s.expose()))
         .ok_or_else(|| {
-            Error::at(
-                ErrorKind::Vault {
-                    message: WRONG.into(),
-                },
-                span,
-            )
-            .with_help("check the vault password (and vault id label) you gave")
+            Error::at(ErrorKind::Vault { message: WRONG.into() }, span)
+                .with_help("check the vault password (and vault id label) you gave")
         })
 }
 
@@ -97,8 +92,16 @@ pub fn load_maybe_encrypted_yaml(path: &Path, secrets: &VaultSecrets) -> Result<
     }
     let file_span = Span::new(SourceFile::new(path, ""), 0, 0);
     if secrets.is_empty() {
-        return Err(Error::at(ErrorKind::Vault { message: format!("{} is vault-encrypted and no vault password was given", path.display()) }, &file_span)
-            .with_help(format!("run with --vault-password-file FILE (or --vault-id label@FILE, or --ask-vault-pass) to decrypt {}", path.display())));
+        return Err(Error::at(
+            ErrorKind::Vault {
+                message: format!("{} is vault-encrypted and no vault password was given", path.display()),
+            },
+            &file_span,
+        )
+        .with_help(format!(
+            "run with --vault-password-file FILE (or --vault-id label@FILE, or --ask-vault-pass) to decrypt {}",
+            path.display()
+        )));
     }
     let bytes = decrypt_text(&source.text, secrets, &file_span)?;
     let text = String::from_utf8(bytes).map_err(|_| {

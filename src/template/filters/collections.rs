@@ -82,7 +82,11 @@ fn merge(a: &mut Map, b: Map, recursive: bool, lm: ListMerge) {
 
 fn combine(value: MjValue, others: Rest<MjValue>, kwargs: Kwargs) -> Result<MjValue, MjError> {
     let recursive = kwargs.get::<Option<bool>>("recursive")?.unwrap_or(false);
-    let lm = match kwargs.get::<Option<String>>("list_merge")?.as_deref().unwrap_or("replace") {
+    let lm = match kwargs
+        .get::<Option<String>>("list_merge")?
+        .as_deref()
+        .unwrap_or("replace")
+    {
         "replace" => ListMerge::Replace,
         "keep" => ListMerge::Keep,
         "append" => ListMerge::Append,
@@ -119,26 +123,44 @@ fn combine(value: MjValue, others: Rest<MjValue>, kwargs: Kwargs) -> Result<MjVa
 }
 
 fn dict2items(value: MjValue, kwargs: Kwargs) -> Result<MjValue, MjError> {
-    let kn = kwargs.get::<Option<String>>("key_name")?.unwrap_or_else(|| "key".into());
-    let vn = kwargs.get::<Option<String>>("value_name")?.unwrap_or_else(|| "value".into());
+    let kn = kwargs
+        .get::<Option<String>>("key_name")?
+        .unwrap_or_else(|| "key".into());
+    let vn = kwargs
+        .get::<Option<String>>("value_name")?
+        .unwrap_or_else(|| "value".into());
     kwargs.assert_all_used()?;
     let m = map("dict2items", &value)?;
-    let items = m.into_iter().map(|(k, v)| Value::Map(Map::from_iter([(kn.clone(), Value::Str(k)), (vn.clone(), v)]))).collect();
+    let items = m
+        .into_iter()
+        .map(|(k, v)| Value::Map(Map::from_iter([(kn.clone(), Value::Str(k)), (vn.clone(), v)])))
+        .collect();
     Ok(mj(&Value::List(items)))
 }
 
 fn items2dict(value: MjValue, kwargs: Kwargs) -> Result<MjValue, MjError> {
-    let kn = kwargs.get::<Option<String>>("key_name")?.unwrap_or_else(|| "key".into());
-    let vn = kwargs.get::<Option<String>>("value_name")?.unwrap_or_else(|| "value".into());
+    let kn = kwargs
+        .get::<Option<String>>("key_name")?
+        .unwrap_or_else(|| "key".into());
+    let vn = kwargs
+        .get::<Option<String>>("value_name")?
+        .unwrap_or_else(|| "value".into());
     kwargs.assert_all_used()?;
     let mut out = Map::new();
     for item in list("items2dict", &value)? {
         let Value::Map(m) = item else {
             return Err(fail("items2dict", "expected a list of dicts"));
         };
-        let k = m.get(&kn).ok_or_else(|| fail("items2dict", format!("an item has no '{kn}'")))?;
-        let v = m.get(&vn).ok_or_else(|| fail("items2dict", format!("an item has no '{vn}'")))?;
-        out.insert(k.as_str().map(str::to_string).unwrap_or_else(|| k.to_string()), v.clone());
+        let k = m
+            .get(&kn)
+            .ok_or_else(|| fail("items2dict", format!("an item has no '{kn}'")))?;
+        let v = m
+            .get(&vn)
+            .ok_or_else(|| fail("items2dict", format!("an item has no '{vn}'")))?;
+        out.insert(
+            k.as_str().map(str::to_string).unwrap_or_else(|| k.to_string()),
+            v.clone(),
+        );
     }
     Ok(mj(&Value::Map(out)))
 }
@@ -186,12 +208,16 @@ fn union(a: MjValue, b: MjValue) -> Result<MjValue, MjError> {
 
 fn difference(a: MjValue, b: MjValue) -> Result<MjValue, MjError> {
     let b = list("difference", &b)?;
-    Ok(mj(&Value::List(dedup(list("difference", &a)?.into_iter().filter(|x| !b.contains(x))))))
+    Ok(mj(&Value::List(dedup(
+        list("difference", &a)?.into_iter().filter(|x| !b.contains(x)),
+    ))))
 }
 
 fn intersect(a: MjValue, b: MjValue) -> Result<MjValue, MjError> {
     let b = list("intersect", &b)?;
-    Ok(mj(&Value::List(dedup(list("intersect", &a)?.into_iter().filter(|x| b.contains(x))))))
+    Ok(mj(&Value::List(dedup(
+        list("intersect", &a)?.into_iter().filter(|x| b.contains(x)),
+    ))))
 }
 
 fn symmetric_difference(a: MjValue, b: MjValue) -> Result<MjValue, MjError> {
@@ -205,7 +231,9 @@ fn symmetric_difference(a: MjValue, b: MjValue) -> Result<MjValue, MjError> {
 fn flatten_into(items: Vec<Value>, levels: Option<i64>, skip_nulls: bool, out: &mut Vec<Value>) {
     for item in items {
         match item {
-            Value::List(inner) if levels.is_none_or(|l| l > 0) => flatten_into(inner, levels.map(|l| l - 1), skip_nulls, out),
+            Value::List(inner) if levels.is_none_or(|l| l > 0) => {
+                flatten_into(inner, levels.map(|l| l - 1), skip_nulls, out)
+            }
             Value::Null if skip_nulls => {}
             other => out.push(other),
         }
@@ -225,14 +253,27 @@ fn flatten(value: MjValue, levels: Option<i64>, kwargs: Kwargs) -> Result<MjValu
 }
 
 fn zip_longest(value: MjValue, others: Rest<MjValue>, kwargs: Kwargs) -> Result<MjValue, MjError> {
-    let fill = kwargs.get::<Option<MjValue>>("fillvalue")?.map(|v| plain(&v)).transpose()?.unwrap_or(Value::Null);
+    let fill = kwargs
+        .get::<Option<MjValue>>("fillvalue")?
+        .map(|v| plain(&v))
+        .transpose()?
+        .unwrap_or(Value::Null);
     kwargs.assert_all_used()?;
     let mut lists = vec![list("zip_longest", &value)?];
     for o in others.iter() {
         lists.push(list("zip_longest", o)?);
     }
     let n = lists.iter().map(Vec::len).max().unwrap_or(0);
-    let rows = (0..n).map(|i| Value::List(lists.iter().map(|l| l.get(i).cloned().unwrap_or_else(|| fill.clone())).collect())).collect();
+    let rows = (0..n)
+        .map(|i| {
+            Value::List(
+                lists
+                    .iter()
+                    .map(|l| l.get(i).cloned().unwrap_or_else(|| fill.clone()))
+                    .collect(),
+            )
+        })
+        .collect();
     Ok(mj(&Value::List(rows)))
 }
 
@@ -240,7 +281,10 @@ fn product(value: MjValue, others: Rest<MjValue>) -> Result<MjValue, MjError> {
     let mut rows: Vec<Vec<Value>> = list("product", &value)?.into_iter().map(|v| vec![v]).collect();
     for o in others.iter() {
         let l = list("product", o)?;
-        rows = rows.into_iter().flat_map(|r| l.iter().map(move |x| r.iter().cloned().chain([x.clone()]).collect())).collect();
+        rows = rows
+            .into_iter()
+            .flat_map(|r| l.iter().map(move |x| r.iter().cloned().chain([x.clone()]).collect()))
+            .collect();
     }
     Ok(mj(&Value::List(rows.into_iter().map(Value::List).collect())))
 }
@@ -276,7 +320,11 @@ fn extract(item: MjValue, container: MjValue, morekeys: Option<MjValue>) -> Resu
     require(&item)?;
     let mut v = container.get_item(&item)?;
     if let Some(keys) = morekeys {
-        let keys: Vec<MjValue> = if keys.as_str().is_some() || keys.as_i64().is_some() { vec![keys] } else { keys.try_iter()?.collect() };
+        let keys: Vec<MjValue> = if keys.as_str().is_some() || keys.as_i64().is_some() {
+            vec![keys]
+        } else {
+            keys.try_iter()?.collect()
+        };
         for k in keys {
             v = v.get_item(&k)?;
         }
@@ -296,14 +344,32 @@ mod tests {
                 "hosts": {"h1": {"ip": "10.0.0.1"}, "h2": {"ip": "10.0.0.2"}}}"#,
             &[
                 ("{{ a | combine(b) }}", r#"{"x":1,"n":{"q":2,"l":[2,3]},"y":2}"#),
-                ("{{ a | combine(b, recursive=True) }}", r#"{"x":1,"n":{"p":1,"l":[2,3],"q":2},"y":2}"#),
-                ("{{ a | combine(b, recursive=True, list_merge='append') }}", r#"{"x":1,"n":{"p":1,"l":[1,2,2,3],"q":2},"y":2}"#),
-                ("{{ a | combine(b, recursive=True, list_merge='append_rp') }}", r#"{"x":1,"n":{"p":1,"l":[1,2,3],"q":2},"y":2}"#),
-                ("{{ a | combine(b, recursive=True, list_merge='prepend') }}", r#"{"x":1,"n":{"p":1,"l":[2,3,1,2],"q":2},"y":2}"#),
-                ("{{ a | combine(b, recursive=True, list_merge='keep') }}", r#"{"x":1,"n":{"p":1,"l":[1,2],"q":2},"y":2}"#),
+                (
+                    "{{ a | combine(b, recursive=True) }}",
+                    r#"{"x":1,"n":{"p":1,"l":[2,3],"q":2},"y":2}"#,
+                ),
+                (
+                    "{{ a | combine(b, recursive=True, list_merge='append') }}",
+                    r#"{"x":1,"n":{"p":1,"l":[1,2,2,3],"q":2},"y":2}"#,
+                ),
+                (
+                    "{{ a | combine(b, recursive=True, list_merge='append_rp') }}",
+                    r#"{"x":1,"n":{"p":1,"l":[1,2,3],"q":2},"y":2}"#,
+                ),
+                (
+                    "{{ a | combine(b, recursive=True, list_merge='prepend') }}",
+                    r#"{"x":1,"n":{"p":1,"l":[2,3,1,2],"q":2},"y":2}"#,
+                ),
+                (
+                    "{{ a | combine(b, recursive=True, list_merge='keep') }}",
+                    r#"{"x":1,"n":{"p":1,"l":[1,2],"q":2},"y":2}"#,
+                ),
                 ("{{ {'a': 1} | combine({'b': 2}, {'a': 3}) }}", r#"{"a":3,"b":2}"#),
                 ("{{ {'k': 'v'} | dict2items }}", r#"[{"key":"k","value":"v"}]"#),
-                ("{{ {'k': 'v'} | dict2items(key_name='n', value_name='d') }}", r#"[{"n":"k","d":"v"}]"#),
+                (
+                    "{{ {'k': 'v'} | dict2items(key_name='n', value_name='d') }}",
+                    r#"[{"n":"k","d":"v"}]"#,
+                ),
                 ("{{ [{'key': 'k', 'value': 1}] | items2dict }}", r#"{"k":1}"#),
                 ("{{ [1, 2, 2, 3] | unique }}", "[1,2,3]"),
                 ("{{ [1, 2] | union([2, 3]) }}", "[1,2,3]"),
@@ -315,11 +381,26 @@ mod tests {
                 ("{{ [1, 2] | zip(['a', 'b']) | list }}", r#"[[1,"a"],[2,"b"]]"#),
                 ("{{ [1, 2] | zip_longest(['a']) }}", r#"[[1,"a"],[2,null]]"#),
                 ("{{ [1, 2] | product(['a']) }}", r#"[[1,"a"],[2,"a"]]"#),
-                ("{{ users | subelements('groups', skip_missing=True) | map(attribute='1') | list }}", r#"["g1","g2"]"#),
-                ("{{ ['h1', 'h2'] | map('extract', hosts, 'ip') | list }}", r#"["10.0.0.1","10.0.0.2"]"#),
-                ("{{ users | selectattr('groups', 'defined') | map(attribute='name') | list }}", r#"["u1"]"#),
-                ("{{ users | selectattr('name', 'equalto', 'u2') | map(attribute='name') | first }}", "u2"),
-                ("{{ users | rejectattr('name', 'match', 'u1') | map(attribute='name') | join(',') }}", "u2"),
+                (
+                    "{{ users | subelements('groups', skip_missing=True) | map(attribute='1') | list }}",
+                    r#"["g1","g2"]"#,
+                ),
+                (
+                    "{{ ['h1', 'h2'] | map('extract', hosts, 'ip') | list }}",
+                    r#"["10.0.0.1","10.0.0.2"]"#,
+                ),
+                (
+                    "{{ users | selectattr('groups', 'defined') | map(attribute='name') | list }}",
+                    r#"["u1"]"#,
+                ),
+                (
+                    "{{ users | selectattr('name', 'equalto', 'u2') | map(attribute='name') | first }}",
+                    "u2",
+                ),
+                (
+                    "{{ users | rejectattr('name', 'match', 'u1') | map(attribute='name') | join(',') }}",
+                    "u2",
+                ),
             ],
         );
     }

@@ -24,7 +24,11 @@ pub(super) fn register(env: &mut Environment<'static>) {
 
 fn default(value: MjValue, def: Option<MjValue>, boolean: Option<bool>) -> MjValue {
     let def = def.unwrap_or_else(|| MjValue::from(""));
-    if undefined(&value) || (boolean.unwrap_or(false) && !value.is_true()) { def } else { value }
+    if undefined(&value) || (boolean.unwrap_or(false) && !value.is_true()) {
+        def
+    } else {
+        value
+    }
 }
 
 fn to_bool(value: MjValue) -> Result<bool, MjError> {
@@ -32,7 +36,10 @@ fn to_bool(value: MjValue) -> Result<bool, MjError> {
     Ok(match value.kind() {
         ValueKind::Bool => value.is_true(),
         ValueKind::None => false,
-        ValueKind::String => matches!(value.as_str().unwrap_or_default().to_lowercase().trim(), "yes" | "on" | "1" | "true"),
+        ValueKind::String => matches!(
+            value.as_str().unwrap_or_default().to_lowercase().trim(),
+            "yes" | "on" | "1" | "true"
+        ),
         ValueKind::Number => value.as_i64() == Some(1) || f64::try_from(value.clone()).ok() == Some(1.0),
         _ => false,
     })
@@ -59,7 +66,11 @@ fn to_int(value: MjValue, default: Option<i64>, base: Option<u32>, kwargs: Kwarg
             };
             i64::from_str_radix(&digits, base)
                 .ok()
-                .or_else(|| (base == 10).then(|| s.parse::<f64>().ok().map(|f| f.trunc() as i64)).flatten())
+                .or_else(|| {
+                    (base == 10)
+                        .then(|| s.parse::<f64>().ok().map(|f| f.trunc() as i64))
+                        .flatten()
+                })
                 .unwrap_or(def)
         }
         _ => def,
@@ -105,7 +116,9 @@ fn mandatory(state: &State, value: MjValue, msg: Option<String>, kwargs: Kwargs)
     }
     let message = msg.unwrap_or_else(|| "Mandatory variable not defined.".to_string());
     if let Some(scope) = scope_of(state) {
-        scope.shared.record(Error::new(ErrorKind::Mandatory { message: message.clone() }));
+        scope.shared.record(Error::new(ErrorKind::Mandatory {
+            message: message.clone(),
+        }));
     }
     Err(MjError::new(MjKind::UndefinedError, message))
 }
@@ -164,15 +177,34 @@ fn add(a: &MjValue, b: &MjValue) -> Result<MjValue, MjError> {
     }
 }
 
-const UNITS: [(char, u32); 9] = [('B', 0), ('K', 1), ('M', 2), ('G', 3), ('T', 4), ('P', 5), ('E', 6), ('Z', 7), ('Y', 8)];
+const UNITS: [(char, u32); 9] = [
+    ('B', 0),
+    ('K', 1),
+    ('M', 2),
+    ('G', 3),
+    ('T', 4),
+    ('P', 5),
+    ('E', 6),
+    ('Z', 7),
+    ('Y', 8),
+];
 
 fn human_to_bytes(value: MjValue, default_unit: Option<String>, isbits: Option<bool>) -> Result<i64, MjError> {
     let s = text(&value)?;
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ' ')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ' '))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let num: f64 = num.trim().parse().map_err(|_| fail("human_to_bytes", format!("cannot read '{s}' as a size")))?;
-    let unit = if unit.is_empty() { default_unit.unwrap_or_default() } else { unit.to_string() };
+    let num: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| fail("human_to_bytes", format!("cannot read '{s}' as a size")))?;
+    let unit = if unit.is_empty() {
+        default_unit.unwrap_or_default()
+    } else {
+        unit.to_string()
+    };
     let bits = isbits.unwrap_or(false);
     let letter = unit.chars().next().map(|c| c.to_ascii_uppercase()).unwrap_or('B');
     let power = UNITS
@@ -186,14 +218,22 @@ fn human_to_bytes(value: MjValue, default_unit: Option<String>, isbits: Option<b
 
 fn human_readable(value: MjValue, isbits: Option<bool>, unit: Option<String>) -> Result<String, MjError> {
     require(&value)?;
-    let n = f64::try_from(value.clone())
-        .or_else(|_| text(&value)?.trim().parse::<f64>().map_err(|_| fail("human_readable", "not a number")))?;
+    let n = f64::try_from(value.clone()).or_else(|_| {
+        text(&value)?
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| fail("human_readable", "not a number"))
+    })?;
     let suffix = if isbits.unwrap_or(false) { "b" } else { "B" };
     let wanted = unit.and_then(|u| u.chars().next()).map(|c| c.to_ascii_uppercase());
     for (letter, power) in UNITS.iter().rev() {
         let limit = 1024f64.powi(*power as i32);
         if wanted == Some(*letter) || (wanted.is_none() && n >= limit) {
-            let label = if *power == 0 { suffix.to_string() } else { format!("{letter}{suffix}") };
+            let label = if *power == 0 {
+                suffix.to_string()
+            } else {
+                format!("{letter}{suffix}")
+            };
             return Ok(format!("{:.2} {label}", n / limit));
         }
     }
@@ -237,7 +277,17 @@ mod tests {
     #[test]
     fn mandatory_fails_with_its_message() {
         let t = crate::template::Templar::new(Default::default());
-        let e = t.render_str("{{ nope | mandatory('set nope please') }}", &super::super::testutil::vars("{}")).unwrap_err();
-        assert_eq!(e.kind, crate::template::ErrorKind::Mandatory { message: "set nope please".into() });
+        let e = t
+            .render_str(
+                "{{ nope | mandatory('set nope please') }}",
+                &super::super::testutil::vars("{}"),
+            )
+            .unwrap_err();
+        assert_eq!(
+            e.kind,
+            crate::template::ErrorKind::Mandatory {
+                message: "set nope please".into()
+            }
+        );
     }
 }

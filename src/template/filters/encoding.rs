@@ -136,7 +136,9 @@ fn b64encode(value: MjValue) -> Result<String, MjError> {
 
 fn b64decode(value: MjValue) -> Result<String, MjError> {
     let s = text(&value)?;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(s.trim()).map_err(|e| fail("b64decode", e))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .map_err(|e| fail("b64decode", e))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
@@ -172,15 +174,24 @@ mod tests {
             r#"{"d": {"b": [1, "x"], "a": true}}"#,
             &[
                 ("{{ d | to_json }}", r#"{"b": [1, "x"], "a": true}"#),
-                ("{{ d | to_nice_json }}", "{\n    \"a\": true,\n    \"b\": [\n        1,\n        \"x\"\n    ]\n}"),
-                ("{{ d | to_nice_json(indent=2) }}", "{\n  \"a\": true,\n  \"b\": [\n    1,\n    \"x\"\n  ]\n}"),
+                (
+                    "{{ d | to_nice_json }}",
+                    "{\n    \"a\": true,\n    \"b\": [\n        1,\n        \"x\"\n    ]\n}",
+                ),
+                (
+                    "{{ d | to_nice_json(indent=2) }}",
+                    "{\n  \"a\": true,\n  \"b\": [\n    1,\n    \"x\"\n  ]\n}",
+                ),
                 ("{{ ('{\"k\": [1]}' | from_json).k[0] }}", "1"),
                 ("{{ ('k: [1, 2]' | from_yaml).k | length }}", "2"),
                 ("{{ ({'k': 'v'} | to_yaml | from_yaml).k }}", "v"),
                 ("{{ 'hello' | b64encode }}", "aGVsbG8="),
                 ("{{ 'aGVsbG8=' | b64decode }}", "hello"),
                 ("{{ 'hello' | hash('md5') }}", "5d41402abc4b2a76b9719d911017c592"),
-                ("{{ 'hello' | hash('sha256') }}", "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"),
+                (
+                    "{{ 'hello' | hash('sha256') }}",
+                    "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+                ),
                 ("{{ 'hello' | checksum }}", "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d"),
             ],
         );

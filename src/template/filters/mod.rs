@@ -34,8 +34,16 @@ pub(super) fn plain(v: &MjValue) -> Result<Value, MjError> {
         m.used();
         return Err(MjError::new(MjKind::UndefinedError, m.error().message()));
     }
-    native::to_value(v)
-        .map_err(|e| MjError::new(if e.is_undefined() { MjKind::UndefinedError } else { MjKind::InvalidOperation }, e.message()))
+    native::to_value(v).map_err(|e| {
+        MjError::new(
+            if e.is_undefined() {
+                MjKind::UndefinedError
+            } else {
+                MjKind::InvalidOperation
+            },
+            e.message(),
+        )
+    })
 }
 
 /// Fails on undefined input, for filters that need a real value.

@@ -31,7 +31,11 @@ fn dirname(value: MjValue) -> Result<String, MjError> {
         Some(i) => {
             let head = s.get(..i).unwrap_or_default();
             let trimmed = head.trim_end_matches('/');
-            if trimmed.is_empty() { "/".to_string() } else { trimmed.to_string() }
+            if trimmed.is_empty() {
+                "/".to_string()
+            } else {
+                trimmed.to_string()
+            }
         }
         None => String::new(),
     })
@@ -51,26 +55,37 @@ fn expanduser(value: MjValue) -> Result<String, MjError> {
 
 fn realpath(value: MjValue) -> Result<String, MjError> {
     let s = text(&value)?;
-    Ok(std::fs::canonicalize(&s).map(|p| p.to_string_lossy().into_owned()).unwrap_or(s))
+    Ok(std::fs::canonicalize(&s)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or(s))
 }
 
 fn splitext(value: MjValue) -> Result<MjValue, MjError> {
     let s = text(&value)?;
     let base_start = s.rfind('/').map(|i| i + 1).unwrap_or(0);
     let base = s.get(base_start..).unwrap_or_default();
-    let dot = base.trim_start_matches('.').rfind('.').map(|i| i + (base.len() - base.trim_start_matches('.').len()));
+    let dot = base
+        .trim_start_matches('.')
+        .rfind('.')
+        .map(|i| i + (base.len() - base.trim_start_matches('.').len()));
     Ok(match dot {
         Some(i) => {
             let cut = base_start + i;
-            mj(&Value::List(vec![Value::Str(s.get(..cut).unwrap_or_default().into()), Value::Str(s.get(cut..).unwrap_or_default().into())]))
+            mj(&Value::List(vec![
+                Value::Str(s.get(..cut).unwrap_or_default().into()),
+                Value::Str(s.get(cut..).unwrap_or_default().into()),
+            ]))
         }
         None => mj(&Value::List(vec![Value::Str(s), Value::Str(String::new())])),
     })
 }
 
 fn path_join(value: MjValue) -> Result<String, MjError> {
-    let parts: Vec<String> =
-        if value.as_str().is_some() { vec![text(&value)?] } else { value.try_iter()?.map(|v| text(&v)).collect::<Result<_, _>>()? };
+    let parts: Vec<String> = if value.as_str().is_some() {
+        vec![text(&value)?]
+    } else {
+        value.try_iter()?.map(|v| text(&v)).collect::<Result<_, _>>()?
+    };
     let mut p = std::path::PathBuf::new();
     for part in parts {
         p.push(part);
@@ -109,7 +124,11 @@ fn comment(value: MjValue, style: Option<String>, kwargs: Kwargs) -> Result<Stri
     out.extend(begin.map(str::to_string));
     out.push(bare.to_string());
     for line in s.lines() {
-        out.push(if line.is_empty() { bare.to_string() } else { format!("{prefix}{line}") });
+        out.push(if line.is_empty() {
+            bare.to_string()
+        } else {
+            format!("{prefix}{line}")
+        });
     }
     out.push(bare.to_string());
     out.extend(end.map(str::to_string));
@@ -123,8 +142,14 @@ mod tests {
 
     #[test]
     fn quote_hostile_strings() {
-        let cases =
-            [("abc", "abc"), ("", "''"), ("a b", "'a b'"), ("it's", "'it'\"'\"'s'"), ("$(rm -rf /)", "'$(rm -rf /)'"), ("a;b", "'a;b'")];
+        let cases = [
+            ("abc", "abc"),
+            ("", "''"),
+            ("a b", "'a b'"),
+            ("it's", "'it'\"'\"'s'"),
+            ("$(rm -rf /)", "'$(rm -rf /)'"),
+            ("a;b", "'a;b'"),
+        ];
         for (input, want) in cases {
             assert_eq!(shell_quote(input), want);
         }

@@ -23,7 +23,10 @@ pub(crate) fn compile(name: &str, pattern: &str, ignorecase: bool, multiline: bo
 }
 
 fn flags(kwargs: &Kwargs) -> Result<(bool, bool), MjError> {
-    Ok((kwargs.get::<Option<bool>>("ignorecase")?.unwrap_or(false), kwargs.get::<Option<bool>>("multiline")?.unwrap_or(false)))
+    Ok((
+        kwargs.get::<Option<bool>>("ignorecase")?.unwrap_or(false),
+        kwargs.get::<Option<bool>>("multiline")?.unwrap_or(false),
+    ))
 }
 
 /// Python's replacement syntax (`\1`, `\g<1>`, `\g<name>`) in the regex crate's (`${1}`).
@@ -72,7 +75,12 @@ fn python_replacement(rep: &str) -> String {
     out
 }
 
-fn regex_replace(value: MjValue, pattern: String, replacement: Option<String>, kwargs: Kwargs) -> Result<String, MjError> {
+fn regex_replace(
+    value: MjValue,
+    pattern: String,
+    replacement: Option<String>,
+    kwargs: Kwargs,
+) -> Result<String, MjError> {
     let s = text(&value)?;
     let (ic, ml) = flags(&kwargs)?;
     let count: usize = kwargs.get::<Option<usize>>("count")?.unwrap_or(0);
@@ -82,7 +90,12 @@ fn regex_replace(value: MjValue, pattern: String, replacement: Option<String>, k
     Ok(re.replacen(&s, count, rep.as_str()).into_owned())
 }
 
-fn regex_search(value: MjValue, pattern: String, groups: minijinja::value::Rest<String>, kwargs: Kwargs) -> Result<MjValue, MjError> {
+fn regex_search(
+    value: MjValue,
+    pattern: String,
+    groups: minijinja::value::Rest<String>,
+    kwargs: Kwargs,
+) -> Result<MjValue, MjError> {
     let s = text(&value)?;
     let (ic, ml) = flags(&kwargs)?;
     kwargs.assert_all_used()?;
@@ -100,7 +113,10 @@ fn regex_search(value: MjValue, pattern: String, groups: minijinja::value::Rest<
         } else if let Some(name) = g.strip_prefix("\\g<").and_then(|n| n.strip_suffix('>')) {
             caps.name(name)
         } else {
-            return Err(fail("regex_search", format!("unknown group '{g}' (use '\\\\1' or '\\\\g<name>')")));
+            return Err(fail(
+                "regex_search",
+                format!("unknown group '{g}' (use '\\\\1' or '\\\\g<name>')"),
+            ));
         };
         out.push(m.map(|m| MjValue::from(m.as_str())).unwrap_or(MjValue::from(())));
     }
@@ -164,13 +180,25 @@ mod tests {
                 ("{{ v | regex_replace('^v', '') }}", "1.29.4"),
                 ("{{ v | regex_replace('(\\d+)\\.(\\d+)', '\\\\2.\\\\1') }}", "v29.1.4"),
                 ("{{ 'aaa' | regex_replace('a', 'b', count=2) }}", "bba"),
-                ("{{ text | regex_replace('^b=.*$', 'x', multiline=True) }}", "a=1\nx\nB=3"),
-                ("{{ text | regex_findall('^b=(\\d)', multiline=True, ignorecase=True) }}", r#"["2","3"]"#),
+                (
+                    "{{ text | regex_replace('^b=.*$', 'x', multiline=True) }}",
+                    "a=1\nx\nB=3",
+                ),
+                (
+                    "{{ text | regex_findall('^b=(\\d)', multiline=True, ignorecase=True) }}",
+                    r#"["2","3"]"#,
+                ),
                 ("{{ v | regex_search('\\d+') }}", "1"),
-                ("{{ v | regex_search('(\\d+)\\.(?P<minor>\\d+)', '\\\\1', '\\\\g<minor>') }}", r#"["1","29"]"#),
+                (
+                    "{{ v | regex_search('(\\d+)\\.(?P<minor>\\d+)', '\\\\1', '\\\\g<minor>') }}",
+                    r#"["1","29"]"#,
+                ),
                 ("{{ v | regex_search('zzz') is none }}", "true"),
                 ("{{ 'a.b*c' | regex_escape }}", "a\\.b\\*c"),
-                ("{{ 'k=v, x=y' | regex_findall('(\\w)=(\\w)') }}", r#"[["k","v"],["x","y"]]"#),
+                (
+                    "{{ 'k=v, x=y' | regex_findall('(\\w)=(\\w)') }}",
+                    r#"[["k","v"],["x","y"]]"#,
+                ),
             ],
         );
     }
