@@ -46,7 +46,7 @@ while i < len(lines):
     out.append(l); i += 1
     if re.match(r"^    hosts \(\d+\):$", l):
         block = []
-        while i < len(lines) and lines[i].startswith("      "):
+        while i < len(lines) and lines[i].startswith("      ") and not lines[i].startswith("      TASK TAGS: ["):
             block.append(lines[i]); i += 1
         out.extend(sorted(block))
 sys.stdout.write("\n".join(out))
