@@ -155,7 +155,9 @@ impl From<serde_json::Value> for Value {
             },
             serde_json::Value::String(s) => Value::Str(s),
             serde_json::Value::Array(a) => Value::List(a.into_iter().map(Value::from).collect()),
-            serde_json::Value::Object(o) => Value::Map(o.into_iter().map(|(k, v)| (k, Value::from(v))).collect()),
+            serde_json::Value::Object(o) => {
+                Value::Map(o.into_iter().map(|(k, v)| (k, Value::from(v))).collect())
+            }
         }
     }
 }

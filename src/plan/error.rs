@@ -26,7 +26,11 @@ pub enum ErrorKind {
 
 impl Error {
     pub fn new(kind: ErrorKind, span: Option<Span>) -> Error {
-        Error { kind, span, help: None }
+        Error {
+            kind,
+            span,
+            help: None,
+        }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Error {
@@ -36,10 +40,14 @@ impl Error {
 
     fn message(&self) -> String {
         match &self.kind {
-            ErrorKind::BadPattern { pattern, message } => format!("bad host pattern '{pattern}': {message}"),
+            ErrorKind::BadPattern { pattern, message } => {
+                format!("bad host pattern '{pattern}': {message}")
+            }
             ErrorKind::BadSerial { message } => format!("bad serial: {message}"),
             ErrorKind::Template { message } => message.clone(),
-            ErrorKind::RoleCycle { chain } => format!("role dependencies form a cycle: {}", chain.join(" -> ")),
+            ErrorKind::RoleCycle { chain } => {
+                format!("role dependencies form a cycle: {}", chain.join(" -> "))
+            }
             ErrorKind::Syntax(e) => e.to_string(),
         }
     }

@@ -24,11 +24,22 @@ pub enum ErrorKind {
     /// A YAML tag we do not know (`!foo`).
     UnknownTag { tag: String },
     /// A keyword that does not belong where it was written.
-    UnknownKeyword { keyword: String, context: &'static str, suggestion: Option<String> },
+    UnknownKeyword {
+        keyword: String,
+        context: &'static str,
+        suggestion: Option<String>,
+    },
     /// A task names a module (or action) that does not exist.
-    UnknownModule { name: String, suggestion: Option<String> },
+    UnknownModule {
+        name: String,
+        suggestion: Option<String>,
+    },
     /// A value of the wrong shape (`hosts: [1, 2]` where a pattern was expected...).
-    WrongType { what: String, expected: &'static str, found: &'static str },
+    WrongType {
+        what: String,
+        expected: &'static str,
+        found: &'static str,
+    },
     /// A value of the right shape but not allowed (`strategy: fastest`).
     InvalidValue { what: String, message: String },
     /// Something that must be given is missing (`hosts` on a play).
@@ -36,7 +47,11 @@ pub enum ErrorKind {
     /// More than one of a set of mutually exclusive things (`loop` and `with_items`).
     Conflict { message: String },
     /// A role, task file, vars file or template that cannot be found.
-    NotFound { what: &'static str, name: String, searched: Vec<PathBuf> },
+    NotFound {
+        what: &'static str,
+        name: String,
+        searched: Vec<PathBuf>,
+    },
     /// Roles that depend on each other in a circle.
     RoleCycle { chain: Vec<String> },
     /// An inventory or host pattern problem.
@@ -47,11 +62,19 @@ pub enum ErrorKind {
 
 impl Error {
     pub fn new(kind: ErrorKind, span: Option<Span>) -> Error {
-        Error { kind, span, help: None }
+        Error {
+            kind,
+            span,
+            help: None,
+        }
     }
 
     pub fn at(kind: ErrorKind, span: &Span) -> Error {
-        Error { kind, span: Some(span.clone()), help: None }
+        Error {
+            kind,
+            span: Some(span.clone()),
+            help: None,
+        }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Error {
@@ -65,19 +88,33 @@ impl Error {
             ErrorKind::NotUtf8 { path } => format!("{} is not UTF-8 text", path.display()),
             ErrorKind::Yaml { message } => format!("invalid YAML: {message}"),
             ErrorKind::UnknownTag { tag } => format!("unknown YAML tag {tag}"),
-            ErrorKind::UnknownKeyword { keyword, context, suggestion } => match suggestion {
-                Some(s) => format!("'{keyword}' is not a valid keyword for {context}; did you mean '{s}'?"),
+            ErrorKind::UnknownKeyword {
+                keyword,
+                context,
+                suggestion,
+            } => match suggestion {
+                Some(s) => {
+                    format!("'{keyword}' is not a valid keyword for {context}; did you mean '{s}'?")
+                }
                 None => format!("'{keyword}' is not a valid keyword for {context}"),
             },
             ErrorKind::UnknownModule { name, suggestion } => match suggestion {
                 Some(s) => format!("no module or action named '{name}'; did you mean '{s}'?"),
                 None => format!("no module or action named '{name}'"),
             },
-            ErrorKind::WrongType { what, expected, found } => format!("{what} must be {expected}, not {found}"),
+            ErrorKind::WrongType {
+                what,
+                expected,
+                found,
+            } => format!("{what} must be {expected}, not {found}"),
             ErrorKind::InvalidValue { what, message } => format!("invalid {what}: {message}"),
             ErrorKind::Missing { what, context } => format!("{context} has no '{what}'"),
             ErrorKind::Conflict { message } => message.clone(),
-            ErrorKind::NotFound { what, name, searched } => {
+            ErrorKind::NotFound {
+                what,
+                name,
+                searched,
+            } => {
                 let mut m = format!("{what} '{name}' not found");
                 if !searched.is_empty() {
                     m.push_str("; looked in:");
@@ -87,7 +124,9 @@ impl Error {
                 }
                 m
             }
-            ErrorKind::RoleCycle { chain } => format!("role dependencies form a cycle: {}", chain.join(" -> ")),
+            ErrorKind::RoleCycle { chain } => {
+                format!("role dependencies form a cycle: {}", chain.join(" -> "))
+            }
             ErrorKind::Inventory { message } => message.clone(),
             ErrorKind::Vault { message } => message.clone(),
         }

@@ -58,7 +58,10 @@ impl Node {
 
     /// The value under string key `key` of a mapping node.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.as_map()?.iter().find(|(k, _)| k.key_text().as_deref() == Some(key)).map(|(_, v)| v)
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.key_text().as_deref() == Some(key))
+            .map(|(_, v)| v)
     }
 
     /// A mapping key as text: Ansible keys are strings, but YAML lets people write `80:` or `true:`.

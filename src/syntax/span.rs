@@ -15,7 +15,10 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Arc<SourceFile> {
-        Arc::new(SourceFile { path: path.into(), text: text.into() })
+        Arc::new(SourceFile {
+            path: path.into(),
+            text: text.into(),
+        })
     }
 
     /// The text of 1-based line `line`, without its newline.
@@ -42,7 +45,11 @@ impl Span {
 
     /// A span for values that have no position of their own (built-in defaults, the CLI).
     pub fn synthetic(label: &str) -> Span {
-        Span { source: SourceFile::new(label, ""), line: 0, col: 0 }
+        Span {
+            source: SourceFile::new(label, ""),
+            line: 0,
+            col: 0,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -56,7 +63,11 @@ impl Span {
         };
         let num = self.line.to_string();
         let pad = " ".repeat(num.len());
-        let caret_at = text.chars().take(self.col.saturating_sub(1) as usize).map(|c| if c == '\t' { '\t' } else { ' ' }).collect::<String>();
+        let caret_at = text
+            .chars()
+            .take(self.col.saturating_sub(1) as usize)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect::<String>();
         format!("{pad} |\n{num} | {text}\n{pad} | {caret_at}^")
     }
 }
@@ -66,7 +77,13 @@ impl fmt::Display for Span {
         if self.line == 0 {
             write!(f, "{}", self.source.path.display())
         } else {
-            write!(f, "{}:{}:{}", self.source.path.display(), self.line, self.col)
+            write!(
+                f,
+                "{}:{}:{}",
+                self.source.path.display(),
+                self.line,
+                self.col
+            )
         }
     }
 }

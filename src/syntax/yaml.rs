@@ -23,11 +23,26 @@ pub fn load_file(path: &Path) -> Result<Node> {
 
 /// Read a file as UTF-8 text, with errors that name it.
 pub fn read_source(path: &Path) -> Result<Arc<SourceFile>> {
-    let io_err = |e: std::io::Error| Error::new(ErrorKind::Io { path: path.to_path_buf(), message: e.to_string() }, None);
+    let io_err = |e: std::io::Error| {
+        Error::new(
+            ErrorKind::Io {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            },
+            None,
+        )
+    };
     let meta = std::fs::metadata(path).map_err(io_err)?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(Error::new(
-            ErrorKind::Io { path: path.to_path_buf(), message: format!("file is {} bytes, larger than the {} byte limit", meta.len(), MAX_FILE_BYTES) },
+            ErrorKind::Io {
+                path: path.to_path_buf(),
+                message: format!(
+                    "file is {} bytes, larger than the {} byte limit",
+                    meta.len(),
+                    MAX_FILE_BYTES
+                ),
+            },
             None,
         ));
     }
@@ -40,7 +55,13 @@ pub fn read_source(path: &Path) -> Result<Arc<SourceFile>> {
             let col = good.iter().rev().take_while(|b| **b != b'\n').count() as u32 + 1;
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let span = Span::new(SourceFile::new(path, text), line, col);
-            Err(Error::at(ErrorKind::NotUtf8 { path: path.to_path_buf() }, &span).with_help("save the file as UTF-8"))
+            Err(Error::at(
+                ErrorKind::NotUtf8 {
+                    path: path.to_path_buf(),
+                },
+                &span,
+            )
+            .with_help("save the file as UTF-8"))
         }
     }
 }
@@ -48,10 +69,15 @@ pub fn read_source(path: &Path) -> Result<Arc<SourceFile>> {
 /// Parse one YAML document. An empty document is `Null`.
 pub fn parse(source: Arc<SourceFile>) -> Result<Node> {
     let text = source.text.as_str();
-    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---") {
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---")
+    {
         return Ok(Node::new(NodeKind::Null, Span::new(source.clone(), 1, 1)));
     }
-    let raw: Raw = serde_saphyr::from_str_with_options(text, options()).map_err(|e| yaml_error(&source, e))?;
+    let raw: Raw =
+        serde_saphyr::from_str_with_options(text, options()).map_err(|e| yaml_error(&source, e))?;
     convert(raw, &source)
 }
 
@@ -66,14 +92,22 @@ fn options() -> serde_saphyr::Options {
 }
 
 fn yaml_error(source: &Arc<SourceFile>, e: serde_saphyr::Error) -> Error {
-    let (line, col) = e.location().map(|l| (l.line() as u32, l.column() as u32)).unwrap_or((0, 0));
+    let (line, col) = e
+        .location()
+        .map(|l| (l.line() as u32, l.column() as u32))
+        .unwrap_or((0, 0));
     let mut message = e.to_string();
     // serde-saphyr appends its own position; ours comes first in the message.
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
-    Error::at(ErrorKind::Yaml { message }, &Span::new(source.clone(), line, col))
-        .with_help("check the indentation and quoting on this line; values starting with {{ must be quoted")
+    Error::at(
+        ErrorKind::Yaml { message },
+        &Span::new(source.clone(), line, col),
+    )
+    .with_help(
+        "check the indentation and quoting on this line; values starting with {{ must be quoted",
+    )
 }
 
 /// The tree serde-saphyr hands us, with positions as it reports them.
@@ -214,14 +248,25 @@ fn convert(raw: Raw, source: &Arc<SourceFile>) -> Result<Node> {
             (None, Some(b)) if written_plain(source, raw.defined_byte) => NodeKind::Bool(b),
             _ => NodeKind::Str(s),
         },
-        RawKind::Seq(items) => NodeKind::Seq(items.into_iter().map(|r| convert(r, source)).collect::<Result<_>>()?),
+        RawKind::Seq(items) => NodeKind::Seq(
+            items
+                .into_iter()
+                .map(|r| convert(r, source))
+                .collect::<Result<_>>()?,
+        ),
         RawKind::Map(entries) => {
             let mut out = Vec::with_capacity(entries.len());
             for (k, v) in entries {
                 let key = convert(k, source)?;
                 if matches!(key.kind, NodeKind::Seq(_) | NodeKind::Map(_)) {
-                    return Err(Error::at(ErrorKind::Yaml { message: "a mapping key must be a plain value, not a list or mapping".into() }, &key.span)
-                        .with_help("a value that starts with {{ must be quoted: key: \"{{ var }}\""));
+                    return Err(Error::at(
+                        ErrorKind::Yaml {
+                            message: "a mapping key must be a plain value, not a list or mapping"
+                                .into(),
+                        },
+                        &key.span,
+                    )
+                    .with_help("a value that starts with {{ must be quoted: key: \"{{ var }}\""));
                 }
                 out.push((key, convert(v, source)?));
             }
@@ -230,14 +275,38 @@ fn convert(raw: Raw, source: &Arc<SourceFile>) -> Result<Node> {
     };
     let node = Node::new(kind, span);
     match tag {
-        None | Some("str" | "int" | "float" | "bool" | "null" | "seq" | "map" | "merge" | "binary" | "timestamp") => Ok(node),
+        None
+        | Some(
+            "str" | "int" | "float" | "bool" | "null" | "seq" | "map" | "merge" | "binary"
+            | "timestamp",
+        ) => Ok(node),
         Some("unsafe") => Ok(mark_unsafe(node)),
         Some("vault") => match node.kind {
-            NodeKind::Str(ciphertext) => Ok(Node::new(NodeKind::Vault(Arc::new(VaultValue { ciphertext, plaintext: None })), node.span)),
-            _ => Err(Error::at(ErrorKind::WrongType { what: "a !vault value".into(), expected: "a string", found: node.type_name() }, &node.span)),
+            NodeKind::Str(ciphertext) => Ok(Node::new(
+                NodeKind::Vault(Arc::new(VaultValue {
+                    ciphertext,
+                    plaintext: None,
+                })),
+                node.span,
+            )),
+            _ => Err(Error::at(
+                ErrorKind::WrongType {
+                    what: "a !vault value".into(),
+                    expected: "a string",
+                    found: node.type_name(),
+                },
+                &node.span,
+            )),
         },
-        Some(other) => Err(Error::at(ErrorKind::UnknownTag { tag: format!("!{other}") }, &node.span)
-            .with_help("Ansible YAML knows !unsafe and !vault; quote the value if the ! is part of the text")),
+        Some(other) => Err(Error::at(
+            ErrorKind::UnknownTag {
+                tag: format!("!{other}"),
+            },
+            &node.span,
+        )
+        .with_help(
+            "Ansible YAML knows !unsafe and !vault; quote the value if the ! is part of the text",
+        )),
     }
 }
 
@@ -251,7 +320,12 @@ fn mark_unsafe(node: Node) -> Node {
     let kind = match node.kind {
         NodeKind::Str(s) => NodeKind::Unsafe(s),
         NodeKind::Seq(items) => NodeKind::Seq(items.into_iter().map(mark_unsafe).collect()),
-        NodeKind::Map(entries) => NodeKind::Map(entries.into_iter().map(|(k, v)| (k, mark_unsafe(v))).collect()),
+        NodeKind::Map(entries) => NodeKind::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k, mark_unsafe(v)))
+                .collect(),
+        ),
         other => other,
     };
     Node::new(kind, node.span)
@@ -263,7 +337,9 @@ mod tests {
     use crate::value::Value;
 
     fn value(text: &str) -> Value {
-        parse(SourceFile::new("t.yml", text)).expect("parses").to_value()
+        parse(SourceFile::new("t.yml", text))
+            .expect("parses")
+            .to_value()
     }
 
     #[test]
@@ -294,7 +370,11 @@ mod tests {
             ("!!str yes", Value::str("yes")),
         ];
         for (text, want) in cases {
-            assert_eq!(&value(&format!("k: {text}\n")).as_map().unwrap()["k"], want, "for {text:?}");
+            assert_eq!(
+                &value(&format!("k: {text}\n")).as_map().unwrap()["k"],
+                want,
+                "for {text:?}"
+            );
         }
     }
 
@@ -342,8 +422,16 @@ mod tests {
 
     #[test]
     fn nodes_know_where_they_were_written() {
-        let n = parse(SourceFile::new("p.yml", "- hosts: all\n  tasks:\n    - debug: msg=hi\n")).unwrap();
-        let task = &n.as_seq().unwrap()[0].get("tasks").unwrap().as_seq().unwrap()[0];
+        let n = parse(SourceFile::new(
+            "p.yml",
+            "- hosts: all\n  tasks:\n    - debug: msg=hi\n",
+        ))
+        .unwrap();
+        let task = &n.as_seq().unwrap()[0]
+            .get("tasks")
+            .unwrap()
+            .as_seq()
+            .unwrap()[0];
         assert_eq!((task.span.line, task.span.col), (3, 7));
     }
 
