@@ -77,6 +77,12 @@ pub fn parse_address(address: &str) -> Option<(String, Option<i64>)> {
     }
 }
 
+/// Whether `name` is an IPv4 or IPv6 address (ranges allowed), as `inventory_hostname_short`
+/// decides: addresses are kept whole, names are cut at the first dot.
+pub fn is_ip_address(name: &str) -> bool {
+    PATTERNS.ipv4.is_match(name) || PATTERNS.ipv6.is_match(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,11 +19,11 @@ mod source;
 mod vars_dirs;
 mod yaml_inv;
 
-pub use address::parse_address;
+pub use address::{is_ip_address, parse_address};
 pub use pyliteral::literal_eval;
 pub use range::expand_host_pattern;
 pub use source::{LoadOptions, load, load_with};
-pub use vars_dirs::{VarsDir, VarsDirs, VarsFile, load_vars_dirs};
+pub use vars_dirs::{Decrypt, VarsDir, VarsDirs, VarsFile, load_vars_dirs, load_vars_file};
 
 use super::span::Span;
 use crate::value::{Map, Value};
