@@ -2,6 +2,10 @@
 //! batches, and the whole run compiled into an immutable task graph before any host is contacted.
 
 pub mod error;
+mod fnmatch;
+pub mod inventory_index;
+pub mod inventory_vars;
+pub mod patterns;
 pub mod roles;
 pub mod scope;
 pub mod serial;

@@ -2,6 +2,7 @@
 //! file, line and column. Nothing here knows about hosts, plans or execution.
 
 pub mod error;
+pub mod inventory;
 pub mod node;
 pub mod playbook;
 pub mod role;
