@@ -10,13 +10,14 @@
 pub mod cli;
 pub mod connection;
 pub mod modules;
+pub mod output;
 pub mod plan;
+mod run;
 pub mod syntax;
 pub mod template;
 pub mod value;
 
 /// Run the command line; returns the process exit status.
 pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
-    let _ = args;
-    0
+    run::run(args)
 }

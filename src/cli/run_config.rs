@@ -113,7 +113,8 @@ impl RunConfig {
             if !path.is_file() {
                 return Err(bad_option(format!("the playbook {} is not a file", p.display())));
             }
-            playbooks.push(path);
+            // Keep the path as the user wrote it: listings print it back.
+            playbooks.push(if p.is_file() { p.clone() } else { path });
         }
 
         let inventories = if !opts.inventories.is_empty() {

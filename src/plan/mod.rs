@@ -1,6 +1,7 @@
 //! The plan: hosts resolved from patterns, roles expanded, variables layered, plays cut into
 //! batches, and the whole run compiled into an immutable task graph before any host is contacted.
 
+pub mod compile;
 pub mod error;
 mod fnmatch;
 pub mod inventory_index;

@@ -575,14 +575,14 @@ fn argument_touches_match_ansible() {
 }
 
 #[test]
-fn role_by_path_is_named_by_its_last_component() {
+fn role_found_through_a_search_path_keeps_its_name_as_written() {
     let (_dir, pb) = load_files(&[
         ("site.yml", "- hosts: all\n  roles: [roles/r]\n"),
         ("roles/r/tasks/main.yml", "[]\n"),
     ]);
-    // A relative path is tried beside the playbook first, as Ansible does.
+    // Found as <playbook dir>/roles/r through the search path: Ansible keeps the name as written.
     let pb = pb.expect("loads");
-    assert_eq!(pb.plays[0].roles[0].name, "r");
+    assert_eq!(pb.plays[0].roles[0].name, "roles/r");
 }
 
 #[test]

@@ -40,10 +40,17 @@ pub(crate) fn find_role(
 ) -> Result<(String, PathBuf)> {
     match loader.search.find(name, play_dir, parent_role_dir) {
         Ok(path) => {
-            let short = Path::new(name)
-                .file_name()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| name.to_string());
+            // A role found under a roles directory keeps its name as written
+            // (`kubernetes/node`); one given as a path is named by its last component.
+            let as_path = name.starts_with(['/', '.', '~']);
+            let short = if as_path {
+                Path::new(name)
+                    .file_name()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| name.to_string())
+            } else {
+                name.trim_end_matches('/').to_string()
+            };
             let path = path.canonicalize().unwrap_or(path);
             Ok((short, path))
         }

@@ -1,0 +1,185 @@
+//! One run of `play`, from arguments to exit status: configuration, then everything loaded and
+//! compiled, then (for now) the listings. Errors are printed here, once.
+
+use crate::cli::{self, Environment, RunConfig, extra_vars};
+use crate::output::{graph, listing, plan_view};
+use crate::plan::compile::{PlanInput, PlaybookPlan, compile_playbook};
+use crate::plan::inventory_index::InventoryIndex;
+use crate::plan::patterns::{self, Limit};
+use crate::plan::tags::TagFilter;
+use crate::syntax::inventory::{self, LoadOptions};
+use crate::syntax::playbook::load_playbook;
+use crate::syntax::role::RoleSearch;
+use crate::syntax::vault::{self, VaultSecrets};
+use crate::syntax::{Error as SyntaxError, ErrorKind as SyntaxErrorKind, Span};
+use crate::template::{Templar, TemplarContext};
+use std::ffi::OsString;
+use std::fmt::Display;
+use std::path::PathBuf;
+
+/// Exit statuses, as ansible-playbook uses them.
+pub mod status {
+    pub const OK: i32 = 0;
+    pub const ENGINE_ERROR: i32 = 1;
+    pub const BAD_OPTIONS: i32 = 5;
+}
+
+pub fn run(args: Vec<OsString>) -> i32 {
+    let opts = match cli::parse_args(args) {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = e.print();
+            return cli::exit_status(&e);
+        }
+    };
+    let env = match Environment::from_process() {
+        Ok(env) => env,
+        Err(e) => return fail(status::ENGINE_ERROR, format!("cannot read the environment: {e}")),
+    };
+    let rc = match RunConfig::load(opts, &env) {
+        Ok(rc) => rc,
+        Err(e) => return fail(status::BAD_OPTIONS, e),
+    };
+    init_logging(rc.verbosity);
+    for w in &rc.warnings {
+        warn(w);
+    }
+    match compile_run(&rc, &env) {
+        Ok(plans) => report(&rc, &plans),
+        Err((code, message)) => fail(code, message),
+    }
+}
+
+/// Load and compile every playbook on the command line; nothing is printed on stdout unless
+/// all of them load.
+fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Vec<PlaybookPlan>, (i32, String)> {
+    let bad_input = |e: &dyn Display| (status::ENGINE_ERROR, e.to_string());
+    let mut prompt = |p: &str| vault::prompt_password(p);
+    let secrets = cli::vault_secrets(rc, &mut prompt).map_err(|e| (status::BAD_OPTIONS, e.to_string()))?;
+    let extra = extra_vars::load_all(&rc.extra_vars, env, &secrets).map_err(|e| (status::BAD_OPTIONS, e.to_string()))?;
+
+    let sources: Vec<PathBuf> = rc
+        .inventories
+        .iter()
+        .map(|s| match s {
+            cli::InventorySource::Path(p) => p.clone(),
+            cli::InventorySource::HostList(h) => PathBuf::from(h),
+        })
+        .collect();
+    let decrypt = |path: &std::path::Path, text: &str| decrypt_file(path, text, &secrets);
+    let inv = inventory::load_with(&sources, &LoadOptions { decrypt: Some(&decrypt) }).map_err(|e| bad_input(&e))?;
+    for w in &inv.warnings {
+        warn(w);
+    }
+    let index = InventoryIndex::new(&inv);
+
+    let limit = match &rc.limit {
+        Some(text) => {
+            let limit = Limit::parse(text).map_err(|e| (status::BAD_OPTIONS, e.to_string()))?;
+            let reachable = patterns::resolve(&index, "all", Some(&limit)).map_err(|e| bad_input(&e))?;
+            let implicit = patterns::resolve(&index, &limit.patterns.join(":"), None).map(|s| s.hosts).unwrap_or_default();
+            if reachable.hosts.is_empty() && implicit.is_empty() {
+                return Err((
+                    status::ENGINE_ERROR,
+                    format!("--limit '{text}' leaves no hosts to target in the inventory\n  = help: check the pattern against `play ... --list-hosts` without --limit"),
+                ));
+            }
+            Some(limit)
+        }
+        None => None,
+    };
+    let filter = TagFilter::new(&rc.tags, &rc.skip_tags);
+    let templar = Templar::new(TemplarContext::default());
+    let search = RoleSearch::new(rc.roles_path.clone());
+    let input = PlanInput {
+        inventory: &index,
+        extra_vars: &extra,
+        limit: limit.as_ref(),
+        tags: &filter,
+        templar: &templar,
+    };
+
+    let mut plans = Vec::new();
+    for path in &rc.playbooks {
+        if !path.is_file() {
+            return Err((
+                status::ENGINE_ERROR,
+                format!("the playbook {} could not be found\n  = help: give the path of a playbook file", path.display()),
+            ));
+        }
+        let playbook = load_playbook(path, &search).map_err(|e| bad_input(&e))?;
+        let plan = compile_playbook(playbook, path, &input).map_err(|e| bad_input(&e))?;
+        for play in &plan.plays {
+            for p in &play.unmatched {
+                warn(&format!("Could not match supplied host pattern, ignoring: {p}"));
+            }
+        }
+        plans.push(plan);
+    }
+    Ok(plans)
+}
+
+fn decrypt_file(path: &std::path::Path, text: &str, secrets: &VaultSecrets) -> crate::syntax::Result<String> {
+    let span = Span::new(crate::syntax::SourceFile::new(path, ""), 1, 1);
+    let bytes = vault::decrypt_text(text, secrets, &span)?;
+    String::from_utf8(bytes).map_err(|_| {
+        SyntaxError::at(
+            SyntaxErrorKind::Vault {
+                message: "the decrypted file is not UTF-8 text".into(),
+            },
+            &span,
+        )
+    })
+}
+
+/// Print what was asked for.
+fn report(rc: &RunConfig, plans: &[PlaybookPlan]) -> i32 {
+    let l = &rc.listing;
+    let mut out = String::new();
+    if l.syntax_check {
+        for p in plans {
+            out.push_str(&listing::syntax_ok(p));
+        }
+    } else if l.graph {
+        out.push_str(&graph::graph(plans));
+    } else if l.plan {
+        for p in plans {
+            out.push_str(&plan_view::plan_view(p));
+        }
+    } else if l.hosts || l.tasks || l.tags {
+        let lists = listing::Lists {
+            hosts: l.hosts,
+            tasks: l.tasks,
+            tags: l.tags,
+        };
+        for p in plans {
+            out.push_str(&listing::listing(p, lists));
+        }
+    } else {
+        return fail(
+            status::ENGINE_ERROR,
+            "this build of play compiles and lists playbooks but does not run tasks on hosts yet\n  = help: use --plan, --list-hosts, --list-tasks, --list-tags or --syntax-check",
+        );
+    }
+    print!("{out}");
+    status::OK
+}
+
+fn fail(code: i32, message: impl Display) -> i32 {
+    eprintln!("{} {message}", console::style("ERROR!").red().bold().for_stderr());
+    code
+}
+
+fn warn(message: &(impl Display + ?Sized)) {
+    eprintln!("{} {message}", console::style("[WARNING]:").magenta().for_stderr());
+}
+
+fn init_logging(verbosity: u8) {
+    let level = match verbosity {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        2 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    let _ = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_target(false).try_init();
+}
