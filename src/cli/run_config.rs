@@ -150,17 +150,19 @@ impl RunConfig {
         let timeout = u64::try_from(timeout)
             .map_err(|_| bad_option(format!("timeout must be zero or more seconds, not {timeout}")))?;
 
+        let mut skip_tags = set.list(&s::SKIP_TAGS).unwrap_or_default();
+        extend_unique(&mut skip_tags, opts.skip_tags);
         let mut tags = set.list(&s::RUN_TAGS).unwrap_or_default();
         extend_unique(&mut tags, opts.tags);
         if tags.is_empty() {
-            tags = if opts.list_tags {
+            // Plain --list-tags shows the tags of `never` tasks too, as ansible-playbook does;
+            // with --skip-tags it lists what would run.
+            tags = if opts.list_tags && skip_tags.is_empty() {
                 vec!["never".into(), "all".into()]
             } else {
                 vec!["all".into()]
             };
         }
-        let mut skip_tags = set.list(&s::SKIP_TAGS).unwrap_or_default();
-        extend_unique(&mut skip_tags, opts.skip_tags);
 
         let resolve_cli = |p: &PathBuf| env.resolve_path(&p.to_string_lossy(), cwd);
         let become_password_file = opts
