@@ -263,12 +263,12 @@ impl Resolver<'_, '_> {
                 ),
             }
         }
-        if results.is_empty() {
-            if let Some(i) = LOCALHOST_NAMES.iter().position(|n| *n == pattern) {
-                match &inv.localhost {
-                    Some(real) => results.extend(inv.hosts.get_index_of(real.as_str())),
-                    None => results.push(inv.hosts.len() + i),
-                }
+        if results.is_empty()
+            && let Some(i) = LOCALHOST_NAMES.iter().position(|n| *n == pattern)
+        {
+            match &inv.localhost {
+                Some(real) => results.extend(inv.hosts.get_index_of(real.as_str())),
+                None => results.push(inv.hosts.len() + i),
             }
         }
         if results.is_empty() && !matched_group && pattern != "all" {

@@ -189,10 +189,10 @@ impl Builder {
         if let Some(p) = self.inv.groups.get_mut(parent) {
             p.children.push(child.to_string());
         }
-        if let Some(c) = self.inv.groups.get_mut(child) {
-            if !c.parents.iter().any(|p| p == parent) {
-                c.parents.push(parent.to_string());
-            }
+        if let Some(c) = self.inv.groups.get_mut(child)
+            && !c.parents.iter().any(|p| p == parent)
+        {
+            c.parents.push(parent.to_string());
         }
         Ok(())
     }
@@ -205,10 +205,10 @@ impl Builder {
             if g == maybe {
                 return true;
             }
-            if seen.insert(g) {
-                if let Some(entry) = self.inv.groups.get(g) {
-                    stack.extend(entry.parents.iter().map(String::as_str));
-                }
+            if seen.insert(g)
+                && let Some(entry) = self.inv.groups.get(g)
+            {
+                stack.extend(entry.parents.iter().map(String::as_str));
             }
         }
         false
@@ -267,10 +267,10 @@ impl Builder {
         };
         let mut stack: Vec<&str> = h.groups.iter().map(String::as_str).collect();
         while let Some(g) = stack.pop() {
-            if out.insert(g.to_string()) {
-                if let Some(entry) = self.inv.groups.get(g) {
-                    stack.extend(entry.parents.iter().map(String::as_str));
-                }
+            if out.insert(g.to_string())
+                && let Some(entry) = self.inv.groups.get(g)
+            {
+                stack.extend(entry.parents.iter().map(String::as_str));
             }
         }
         out

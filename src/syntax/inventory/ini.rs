@@ -180,10 +180,10 @@ fn section_header(line: &str) -> Option<(&str, Option<&str>)> {
     {
         return None;
     }
-    if let Some(t) = tag {
-        if t.is_empty() || !t.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            return None;
-        }
+    if let Some(t) = tag
+        && (t.is_empty() || !t.chars().all(|c| c.is_alphanumeric() || c == '_'))
+    {
+        return None;
     }
     Some((name, tag))
 }
