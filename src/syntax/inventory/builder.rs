@@ -228,20 +228,27 @@ impl Builder {
         }
         let ungrouped = self.inv.groups.get_index_of("ungrouped").unwrap_or(1);
         let names: Vec<String> = self.inv.hosts.keys().cloned().collect();
+        let mut leave_ungrouped: HashSet<String> = HashSet::new();
         for name in names {
             let closure = self.host_group_closure(&name);
             if closure.contains("ungrouped") {
                 // A host listed as ungrouped and also in a real group leaves ungrouped.
                 if closure.iter().any(|g| g != "all" && g != "ungrouped") {
-                    self.members[ungrouped].remove(&name);
-                    self.inv.groups[ungrouped].hosts.retain(|h| h != &name);
                     if let Some(h) = self.inv.hosts.get_mut(&name) {
                         h.groups.retain(|g| g != "ungrouped");
                     }
+                    leave_ungrouped.insert(name);
                 }
             } else if closure.is_empty() || (closure.len() == 1 && closure.contains("all")) {
                 self.put_host_in_group(&name, "ungrouped", None)?;
             }
+        }
+        if !leave_ungrouped.is_empty() {
+            // One pass, not one per host: many inventories list every host ungrouped first.
+            self.inv.groups[ungrouped]
+                .hosts
+                .retain(|h| !leave_ungrouped.contains(h));
+            self.members[ungrouped].retain(|h| !leave_ungrouped.contains(h));
         }
         let clashes: Vec<(String, Option<Span>)> = self
             .inv
