@@ -56,7 +56,8 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Vec<PlaybookPlan>, (
     let bad_input = |e: &dyn Display| (status::ENGINE_ERROR, e.to_string());
     let mut prompt = |p: &str| vault::prompt_password(p);
     let secrets = cli::vault_secrets(rc, &mut prompt).map_err(|e| (status::BAD_OPTIONS, e.to_string()))?;
-    let extra = extra_vars::load_all(&rc.extra_vars, env, &secrets).map_err(|e| (status::BAD_OPTIONS, e.to_string()))?;
+    let extra =
+        extra_vars::load_all(&rc.extra_vars, env, &secrets).map_err(|e| (status::BAD_OPTIONS, e.to_string()))?;
 
     let sources: Vec<PathBuf> = rc
         .inventories
@@ -67,7 +68,13 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Vec<PlaybookPlan>, (
         })
         .collect();
     let decrypt = |path: &std::path::Path, text: &str| decrypt_file(path, text, &secrets);
-    let inv = inventory::load_with(&sources, &LoadOptions { decrypt: Some(&decrypt) }).map_err(|e| bad_input(&e))?;
+    let inv = inventory::load_with(
+        &sources,
+        &LoadOptions {
+            decrypt: Some(&decrypt),
+        },
+    )
+    .map_err(|e| bad_input(&e))?;
     for w in &inv.warnings {
         warn(w);
     }
@@ -77,11 +84,15 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Vec<PlaybookPlan>, (
         Some(text) => {
             let limit = Limit::parse(text).map_err(|e| (status::BAD_OPTIONS, e.to_string()))?;
             let reachable = patterns::resolve(&index, "all", Some(&limit)).map_err(|e| bad_input(&e))?;
-            let implicit = patterns::resolve(&index, &limit.patterns.join(":"), None).map(|s| s.hosts).unwrap_or_default();
+            let implicit = patterns::resolve(&index, &limit.patterns.join(":"), None)
+                .map(|s| s.hosts)
+                .unwrap_or_default();
             if reachable.hosts.is_empty() && implicit.is_empty() {
                 return Err((
                     status::ENGINE_ERROR,
-                    format!("--limit '{text}' leaves no hosts to target in the inventory\n  = help: check the pattern against `play ... --list-hosts` without --limit"),
+                    format!(
+                        "--limit '{text}' leaves no hosts to target in the inventory\n  = help: check the pattern against `play ... --list-hosts` without --limit"
+                    ),
                 ));
             }
             Some(limit)
@@ -104,7 +115,10 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Vec<PlaybookPlan>, (
         if !path.is_file() {
             return Err((
                 status::ENGINE_ERROR,
-                format!("the playbook {} could not be found\n  = help: give the path of a playbook file", path.display()),
+                format!(
+                    "the playbook {} could not be found\n  = help: give the path of a playbook file",
+                    path.display()
+                ),
             ));
         }
         let playbook = load_playbook(path, &search).map_err(|e| bad_input(&e))?;
@@ -181,5 +195,9 @@ fn init_logging(verbosity: u8) {
         2 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
-    let _ = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }

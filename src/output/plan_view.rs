@@ -44,7 +44,11 @@ fn write_nodes(out: &mut String, nodes: &[PlanNode], depth: usize) {
         match node {
             PlanNode::Task(t) => write_task(out, t, &pad),
             PlanNode::Block(b) => {
-                let _ = writeln!(out, "{pad}block{}:", b.name.as_ref().map(|n| format!(" {n}")).unwrap_or_default());
+                let _ = writeln!(
+                    out,
+                    "{pad}block{}:",
+                    b.name.as_ref().map(|n| format!(" {n}")).unwrap_or_default()
+                );
                 write_nodes(out, &b.block, depth + 1);
                 if !b.rescue.is_empty() {
                     let _ = writeln!(out, "{pad}rescue:");
@@ -67,12 +71,20 @@ fn write_task(out: &mut String, t: &PlanTask, pad: &str) {
     if t.role.as_ref().is_some_and(|r| r.duplicate) {
         notes.push("role already ran in this play".to_string());
     }
-    if t.task.keywords.get("run_once").is_some_and(|v| v.value.as_bool_loose() == Some(true)) {
+    if t.task
+        .keywords
+        .get("run_once")
+        .is_some_and(|v| v.value.as_bool_loose() == Some(true))
+    {
         notes.push("once per batch".to_string());
     }
     if let Some(d) = t.task.keywords.get("delegate_to") {
         notes.push(format!("on {}", d.value));
     }
-    let notes = if notes.is_empty() { String::new() } else { format!("  ({})", notes.join("; ")) };
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!("  ({})", notes.join("; "))
+    };
     let _ = writeln!(out, "{pad}- {}{notes}", t.label);
 }

@@ -157,40 +157,57 @@ impl Resolver<'_, '_> {
             regular.push("all");
         }
         let mut hosts: Vec<usize> = Vec::new();
+        // Which hosts are in `hosts` (regular round) / scratch marks (other rounds); each
+        // part costs the size of its own match, never the size of the inventory.
         let mut member = vec![false; self.slots()];
-        for p in regular.into_iter().chain(intersect).chain(exclude) {
+        for p in regular {
             if let Some(h) = self.index.inv.hosts.get_index_of(p) {
                 hosts.push(h);
                 member[h] = true;
                 continue;
             }
+            // Hosts already present are skipped; repeats within the match are kept (and
+            // removed at the very end), as in Ansible.
+            let new: Vec<usize> = self.match_one(p)?.into_iter().filter(|&h| !member[h]).collect();
+            for &h in &new {
+                member[h] = true;
+            }
+            hosts.extend(new);
+        }
+        member.iter_mut().for_each(|m| *m = false);
+        let mut mark = member;
+        for p in intersect {
+            // As in Ansible, a part that is literally a host name (even `&x`) adds that host.
+            if let Some(h) = self.index.inv.hosts.get_index_of(p) {
+                hosts.push(h);
+                continue;
+            }
             let that = self.match_one(p)?;
-            match p.as_bytes()[0] {
-                b'!' | b'&' => {
-                    let mut hit = vec![false; self.slots()];
-                    for &h in &that {
-                        hit[h] = true;
-                    }
-                    let keep_hits = p.starts_with('&');
-                    hosts.retain(|&h| hit[h] == keep_hits);
-                    member.iter_mut().for_each(|m| *m = false);
-                    for &h in &hosts {
-                        member[h] = true;
-                    }
-                }
-                _ => {
-                    // Hosts already present are skipped; repeats within `that` are kept (and
-                    // removed at the very end), as in Ansible.
-                    let before = member.clone();
-                    for h in that {
-                        if !before[h] {
-                            hosts.push(h);
-                            member[h] = true;
-                        }
-                    }
-                }
+            for &h in &that {
+                mark[h] = true;
+            }
+            hosts.retain(|&h| mark[h]);
+            for &h in &that {
+                mark[h] = false;
             }
         }
+        // Exclusions commute, so they are applied together.
+        let mut any = false;
+        let mut literal: Vec<usize> = Vec::new();
+        for p in exclude {
+            if let Some(h) = self.index.inv.hosts.get_index_of(p) {
+                literal.push(h);
+                continue;
+            }
+            for h in self.match_one(p)? {
+                mark[h] = true;
+                any = true;
+            }
+        }
+        if any {
+            hosts.retain(|&h| !mark[h]);
+        }
+        hosts.extend(literal);
         Ok(hosts)
     }
 
@@ -257,12 +274,12 @@ impl Resolver<'_, '_> {
                 ),
             }
         }
-        if results.is_empty() {
-            if let Some(i) = LOCALHOST_NAMES.iter().position(|n| *n == pattern) {
-                match &inv.localhost {
-                    Some(real) => results.extend(inv.hosts.get_index_of(real.as_str())),
-                    None => results.push(inv.hosts.len() + i),
-                }
+        if results.is_empty()
+            && let Some(i) = LOCALHOST_NAMES.iter().position(|n| *n == pattern)
+        {
+            match &inv.localhost {
+                Some(real) => results.extend(inv.hosts.get_index_of(real.as_str())),
+                None => results.push(inv.hosts.len() + i),
             }
         }
         if results.is_empty() && !matched_group && pattern != "all" {

@@ -76,17 +76,25 @@ pub fn parse(source: Arc<SourceFile>) -> Result<Node> {
     {
         return Ok(Node::new(NodeKind::Null, Span::new(source.clone(), 1, 1)));
     }
-    let raw: Raw = serde_saphyr::from_str_with_options(text, options()).map_err(|e| yaml_error(&source, e))?;
+    let raw: Raw =
+        serde_saphyr::from_str_with_options(text, options(text.len())).map_err(|e| yaml_error(&source, e))?;
     convert(raw, &source)
 }
 
-fn options() -> serde_saphyr::Options {
+fn options(text_len: usize) -> serde_saphyr::Options {
     let mut o = serde_saphyr::Options::default();
     o.legacy_octal_numbers = true;
     // Booleans are decided below from the source text, so `y` and `n` stay strings as in PyYAML.
     o.strict_booleans = true;
     o.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
     o.with_snippet = false;
+    // Big inventories (10,000 hosts with variables) hold more nodes than the default budget.
+    // Without aliases a document has at most about one node per byte, so the node budget
+    // grows with the file while alias bombs in small files stay bounded as before.
+    let mut budget = serde_saphyr::budget::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(text_len);
+    budget.max_events = budget.max_events.max(text_len.saturating_mul(2));
+    o.budget = Some(budget);
     o
 }
 

@@ -88,7 +88,8 @@ mod tests {
 
     #[test]
     fn addresses_and_ports() {
-        let cases: &[(&str, Option<(&str, Option<i64>)>)] = &[
+        type Case<'a> = (&'a str, Option<(&'a str, Option<i64>)>);
+        let cases: &[Case] = &[
             ("web1", Some(("web1", None))),
             ("web1:2222", Some(("web1", Some(2222)))),
             ("web1.example.com:22", Some(("web1.example.com", Some(22)))),

@@ -180,10 +180,10 @@ impl Builder {
         if let Some(p) = self.inv.groups.get_mut(parent) {
             p.children.push(child.to_string());
         }
-        if let Some(c) = self.inv.groups.get_mut(child) {
-            if !c.parents.iter().any(|p| p == parent) {
-                c.parents.push(parent.to_string());
-            }
+        if let Some(c) = self.inv.groups.get_mut(child)
+            && !c.parents.iter().any(|p| p == parent)
+        {
+            c.parents.push(parent.to_string());
         }
         Ok(())
     }
@@ -196,10 +196,10 @@ impl Builder {
             if g == maybe {
                 return true;
             }
-            if seen.insert(g) {
-                if let Some(entry) = self.inv.groups.get(g) {
-                    stack.extend(entry.parents.iter().map(String::as_str));
-                }
+            if seen.insert(g)
+                && let Some(entry) = self.inv.groups.get(g)
+            {
+                stack.extend(entry.parents.iter().map(String::as_str));
             }
         }
         false
@@ -219,20 +219,27 @@ impl Builder {
         }
         let ungrouped = self.inv.groups.get_index_of("ungrouped").unwrap_or(1);
         let names: Vec<String> = self.inv.hosts.keys().cloned().collect();
+        let mut leave_ungrouped: HashSet<String> = HashSet::new();
         for name in names {
             let closure = self.host_group_closure(&name);
             if closure.contains("ungrouped") {
                 // A host listed as ungrouped and also in a real group leaves ungrouped.
                 if closure.iter().any(|g| g != "all" && g != "ungrouped") {
-                    self.members[ungrouped].remove(&name);
-                    self.inv.groups[ungrouped].hosts.retain(|h| h != &name);
                     if let Some(h) = self.inv.hosts.get_mut(&name) {
                         h.groups.retain(|g| g != "ungrouped");
                     }
+                    leave_ungrouped.insert(name);
                 }
             } else if closure.is_empty() || (closure.len() == 1 && closure.contains("all")) {
                 self.put_host_in_group(&name, "ungrouped", None)?;
             }
+        }
+        if !leave_ungrouped.is_empty() {
+            // One pass, not one per host: many inventories list every host ungrouped first.
+            self.inv.groups[ungrouped]
+                .hosts
+                .retain(|h| !leave_ungrouped.contains(h));
+            self.members[ungrouped].retain(|h| !leave_ungrouped.contains(h));
         }
         let clashes: Vec<(String, Option<Span>)> = self
             .inv
@@ -258,10 +265,10 @@ impl Builder {
         };
         let mut stack: Vec<&str> = h.groups.iter().map(String::as_str).collect();
         while let Some(g) = stack.pop() {
-            if out.insert(g.to_string()) {
-                if let Some(entry) = self.inv.groups.get(g) {
-                    stack.extend(entry.parents.iter().map(String::as_str));
-                }
+            if out.insert(g.to_string())
+                && let Some(entry) = self.inv.groups.get(g)
+            {
+                stack.extend(entry.parents.iter().map(String::as_str));
             }
         }
         out

@@ -162,10 +162,10 @@ fn section_header(line: &str) -> Option<(&str, Option<&str>)> {
     if name.is_empty() || name.chars().any(|c| c == ':' || c == ']' || c.is_whitespace()) {
         return None;
     }
-    if let Some(t) = tag {
-        if t.is_empty() || !t.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            return None;
-        }
+    if let Some(t) = tag
+        && (t.is_empty() || !t.chars().all(|c| c.is_alphanumeric() || c == '_'))
+    {
+        return None;
     }
     Some((name, tag))
 }

@@ -445,9 +445,7 @@ impl Parser<'_> {
                 break;
             }
         }
-        if bytes.is_none() {
-            return None;
-        }
+        bytes?;
         Some(Value::Str(text))
     }
 
