@@ -108,6 +108,7 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Vec<PlaybookPlan>, (
         limit: limit.as_ref(),
         tags: &filter,
         templar: &templar,
+        secrets: &secrets,
     };
 
     let mut plans = Vec::new();

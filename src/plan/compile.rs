@@ -10,6 +10,7 @@ use super::tags::TagFilter;
 use super::tree::{PlayTree, TreeBuilder, tag_list};
 use super::{Error, ErrorKind, Result};
 use crate::syntax::Span;
+use crate::syntax::vault::{VaultSecrets, load_maybe_encrypted_yaml};
 use crate::syntax::playbook::{Play, Playbook, Spanned};
 use crate::template::{MapVars, Templar, Vars};
 use crate::value::{Map, Value};
@@ -23,6 +24,7 @@ pub struct PlanInput<'a> {
     pub limit: Option<&'a Limit>,
     pub tags: &'a TagFilter,
     pub templar: &'a Templar,
+    pub secrets: &'a VaultSecrets,
 }
 
 /// A compiled playbook.
@@ -46,6 +48,9 @@ pub struct PlayPlan {
     pub hosts: Vec<String>,
     /// Pattern parts that matched nothing (worth a warning).
     pub unmatched: Vec<String>,
+    /// `vars_files` that could be read before the run (those not naming host variables),
+    /// in order, with their variables.
+    pub vars_files: Vec<(PathBuf, Map)>,
     /// `serial` as written after templating, when given.
     pub serial: Option<Value>,
     pub batches: Vec<Vec<String>>,
@@ -127,6 +132,7 @@ fn compile_play(playbook: &Playbook, play: &Play, number: usize, input: &PlanInp
         tags.extend(tag_list(&t.value));
     }
 
+    let vars_files = load_vars_files(play, &vars, input)?;
     let tree = TreeBuilder::new(RoleExpander::new(&playbook.roles)?, input.tags).build(play)?;
     Ok(PlayPlan {
         number,
@@ -135,6 +141,7 @@ fn compile_play(playbook: &Playbook, play: &Play, number: usize, input: &PlanInp
         tags,
         hosts: selection.hosts,
         unmatched: selection.unmatched,
+        vars_files,
         serial: serial.map(|(v, _)| v),
         batches,
         tree,
@@ -159,4 +166,48 @@ fn play_scope(playbook: &Playbook, play: &Play, input: &PlanInput) -> Arc<dyn Va
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     vars.insert("playbook_dir".into(), Value::Str(dir.to_string_lossy().into_owned()));
     Arc::new(MapVars::new(vars))
+}
+
+/// Read every `vars_files` entry whose name is known before the run: a missing file or bad
+/// YAML fails now, not after earlier plays ran. A list entry is "the first that exists".
+/// Entries naming host variables are read per host when the play runs.
+fn load_vars_files(play: &Play, vars: &Arc<dyn Vars>, input: &PlanInput) -> Result<Vec<(PathBuf, Map)>> {
+    let mut out = Vec::new();
+    for entry in &play.vars_files {
+        let Ok(rendered) = input.templar.render_value(&entry.value, vars) else {
+            continue;
+        };
+        let candidates: Vec<PathBuf> = match &rendered {
+            Value::List(items) => items.iter().map(|v| play.dir.join(v.to_string())).collect(),
+            other => vec![play.dir.join(other.to_string())],
+        };
+        let Some(path) = candidates.iter().find(|p| p.is_file()) else {
+            return Err(Error::from(crate::syntax::Error::at(
+                crate::syntax::ErrorKind::NotFound {
+                    what: "vars file",
+                    name: rendered.to_string(),
+                    searched: candidates.clone(),
+                },
+                &entry.span,
+            )
+            .with_help("vars_files paths are relative to the playbook's directory")));
+        };
+        let node = load_maybe_encrypted_yaml(path, input.secrets)?;
+        let map = match node.to_value() {
+            Value::Map(m) => m,
+            Value::Null => Map::new(),
+            other => {
+                return Err(Error::from(crate::syntax::Error::at(
+                    crate::syntax::ErrorKind::WrongType {
+                        what: format!("vars file {}", path.display()),
+                        expected: "a mapping of variable names to values",
+                        found: other.type_name(),
+                    },
+                    &node.span,
+                )));
+            }
+        };
+        out.push((path.clone(), map));
+    }
+    Ok(out)
 }

@@ -2,7 +2,7 @@
 
 use super::span::Span;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug)]
 pub struct Error {
@@ -105,7 +105,7 @@ impl Error {
                 let mut m = format!("{what} '{name}' not found");
                 if !searched.is_empty() {
                     m.push_str("; looked in:");
-                    for p in searched {
+                    for p in searched.iter().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p.as_path() }) {
                         m.push_str(&format!("\n    {}", p.display()));
                     }
                 }
