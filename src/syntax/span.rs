@@ -72,12 +72,24 @@ impl Span {
     }
 }
 
+/// A path as the user would type it: relative to the current directory when it is under it.
+pub fn display_path(path: &Path) -> String {
+    if path.is_absolute()
+        && let Ok(cwd) = std::env::current_dir()
+        && let Ok(rel) = path.strip_prefix(&cwd)
+    {
+        return rel.display().to_string();
+    }
+    path.display().to_string()
+}
+
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = display_path(&self.source.path);
         if self.line == 0 {
-            write!(f, "{}", self.source.path.display())
+            write!(f, "{path}")
         } else {
-            write!(f, "{}:{}:{}", self.source.path.display(), self.line, self.col)
+            write!(f, "{path}:{}:{}", self.line, self.col)
         }
     }
 }
