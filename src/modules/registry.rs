@@ -171,6 +171,9 @@ pub static MODULES: &[ModuleSpec] = &[
     m("yum_repository"),
 ];
 
+/// Names ansible-core 2.19 still accepts and sends to another builtin (its runtime redirects).
+const REDIRECTS: &[(&str, &str)] = &[("yum", "dnf")];
+
 /// Find a module by the name a task uses: `copy`, `ansible.builtin.copy`, `ansible.legacy.copy`,
 /// or a collection module by FQCN or short name (`ansible.posix.sysctl`, `sysctl`).
 pub fn lookup(name: &str) -> Option<&'static ModuleSpec> {
@@ -178,6 +181,7 @@ pub fn lookup(name: &str) -> Option<&'static ModuleSpec> {
         .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("ansible.legacy."));
     let key = short.unwrap_or(name);
+    let key = REDIRECTS.iter().find(|(from, _)| *from == key).map_or(key, |(_, to)| to);
     if let Ok(i) = MODULES.binary_search_by(|s| s.name.cmp(key)) {
         let spec = MODULES.get(i)?;
         // `ansible.builtin.sysctl` is not a thing: only builtins take the builtin prefixes.
@@ -228,6 +232,13 @@ mod tests {
                 "{} shadows a builtin",
                 s.short
             );
+        }
+    }
+
+    #[test]
+    fn redirected_names_find_their_target() {
+        for name in ["yum", "ansible.builtin.yum", "ansible.legacy.yum"] {
+            assert_eq!(lookup(name).map(|s| s.name), Some("dnf"), "{name}");
         }
     }
 
