@@ -5,6 +5,7 @@ use crate::cli::{self, Environment, RunConfig, extra_vars};
 use crate::output::{graph, listing, plan_view};
 use crate::plan::compile::{PlanInput, PlaybookPlan, compile_playbook};
 use crate::plan::inventory_index::InventoryIndex;
+use crate::plan::inventory_vars::PlaybookVars;
 use crate::plan::patterns::{self, Limit};
 use crate::plan::tags::TagFilter;
 use crate::syntax::inventory::{self, LoadOptions};
@@ -110,6 +111,18 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Vec<PlaybookPlan>, (
         templar: &templar,
         secrets: &secrets,
     };
+
+    // group_vars/ and host_vars/ beside the playbooks are read now, so a broken or
+    // undecryptable file fails before the run. The executor layers them per host.
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for p in &rc.playbooks {
+        let dir = p.parent().map(PathBuf::from).unwrap_or_default();
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    let dir_refs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
+    PlaybookVars::load(&dir_refs, &inv, Some(&decrypt)).map_err(|e| bad_input(&e))?;
 
     let mut plans = Vec::new();
     for path in &rc.playbooks {

@@ -14,6 +14,10 @@ fn listings_match_ansible_playbook_2_19() {
         .output()
         .expect("bash runs tests/compat/check.sh (needs python3)");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains(" 0 failed"), "{stdout}");
 }

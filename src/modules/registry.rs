@@ -181,7 +181,10 @@ pub fn lookup(name: &str) -> Option<&'static ModuleSpec> {
         .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("ansible.legacy."));
     let key = short.unwrap_or(name);
-    let key = REDIRECTS.iter().find(|(from, _)| *from == key).map_or(key, |(_, to)| to);
+    let key = REDIRECTS
+        .iter()
+        .find(|(from, _)| *from == key)
+        .map_or(key, |(_, to)| to);
     if let Ok(i) = MODULES.binary_search_by(|s| s.name.cmp(key)) {
         let spec = MODULES.get(i)?;
         // `ansible.builtin.sysctl` is not a thing: only builtins take the builtin prefixes.

@@ -10,8 +10,8 @@ use super::tags::TagFilter;
 use super::tree::{PlayTree, TreeBuilder, tag_list};
 use super::{Error, ErrorKind, Result};
 use crate::syntax::Span;
-use crate::syntax::vault::{VaultSecrets, load_maybe_encrypted_yaml};
 use crate::syntax::playbook::{Play, Playbook, Spanned};
+use crate::syntax::vault::{VaultSecrets, load_maybe_encrypted_yaml};
 use crate::template::{MapVars, Templar, Vars};
 use crate::value::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -182,15 +182,17 @@ fn load_vars_files(play: &Play, vars: &Arc<dyn Vars>, input: &PlanInput) -> Resu
             other => vec![play.dir.join(other.to_string())],
         };
         let Some(path) = candidates.iter().find(|p| p.is_file()) else {
-            return Err(Error::from(crate::syntax::Error::at(
-                crate::syntax::ErrorKind::NotFound {
-                    what: "vars file",
-                    name: rendered.to_string(),
-                    searched: candidates.clone(),
-                },
-                &entry.span,
-            )
-            .with_help("vars_files paths are relative to the playbook's directory")));
+            return Err(Error::from(
+                crate::syntax::Error::at(
+                    crate::syntax::ErrorKind::NotFound {
+                        what: "vars file",
+                        name: rendered.to_string(),
+                        searched: candidates.clone(),
+                    },
+                    &entry.span,
+                )
+                .with_help("vars_files paths are relative to the playbook's directory"),
+            ));
         };
         let node = load_maybe_encrypted_yaml(path, input.secrets)?;
         let map = match node.to_value() {

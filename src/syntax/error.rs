@@ -105,7 +105,13 @@ impl Error {
                 let mut m = format!("{what} '{name}' not found");
                 if !searched.is_empty() {
                     m.push_str("; looked in:");
-                    for p in searched.iter().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p.as_path() }) {
+                    for p in searched.iter().map(|p| {
+                        if p.as_os_str().is_empty() {
+                            Path::new(".")
+                        } else {
+                            p.as_path()
+                        }
+                    }) {
                         m.push_str(&format!("\n    {}", p.display()));
                     }
                 }
