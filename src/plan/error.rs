@@ -65,20 +65,7 @@ impl fmt::Display for Error {
         if let ErrorKind::Syntax(e) = &self.kind {
             return write!(f, "{e}");
         }
-        match &self.span {
-            Some(span) => {
-                write!(f, "{span}: {}", self.message())?;
-                let snippet = span.snippet();
-                if !snippet.is_empty() {
-                    write!(f, "\n{snippet}")?;
-                }
-            }
-            None => write!(f, "{}", self.message())?,
-        }
-        if let Some(help) = &self.help {
-            write!(f, "\n  = help: {help}")?;
-        }
-        Ok(())
+        crate::syntax::span::write_diagnostic(f, self.span.as_ref(), &self.message(), self.help.as_deref())
     }
 }
 

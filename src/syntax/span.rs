@@ -105,3 +105,27 @@ impl PartialEq for Span {
         self.line == other.line && self.col == other.col && self.source.path == other.source.path
     }
 }
+
+/// The one way every stage prints an error: `path:line:col: message`, the line with a caret
+/// under the column, then what to do.
+pub fn write_diagnostic(
+    f: &mut fmt::Formatter<'_>,
+    span: Option<&Span>,
+    message: &str,
+    help: Option<&str>,
+) -> fmt::Result {
+    match span {
+        Some(span) => {
+            write!(f, "{span}: {message}")?;
+            let snippet = span.snippet();
+            if !snippet.is_empty() {
+                write!(f, "\n{snippet}")?;
+            }
+        }
+        None => write!(f, "{message}")?,
+    }
+    if let Some(help) = help {
+        write!(f, "\n  = help: {help}")?;
+    }
+    Ok(())
+}
