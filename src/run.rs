@@ -11,8 +11,7 @@ use crate::plan::tags::TagFilter;
 use crate::syntax::inventory::{self, LoadOptions};
 use crate::syntax::playbook::load_playbook;
 use crate::syntax::role::RoleSearch;
-use crate::syntax::vault::{self, VaultSecrets};
-use crate::syntax::{Error as SyntaxError, ErrorKind as SyntaxErrorKind, Span};
+use crate::syntax::vault;
 use crate::template::{Templar, TemplarContext};
 use std::ffi::OsString;
 use std::fmt::Display;
@@ -68,7 +67,7 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Vec<PlaybookPlan>, (
             cli::InventorySource::HostList(h) => PathBuf::from(h),
         })
         .collect();
-    let decrypt = |path: &std::path::Path, text: &str| decrypt_file(path, text, &secrets);
+    let decrypt = |path: &std::path::Path, text: &str| vault::decrypt_file_text(path, text, &secrets);
     let inv = inventory::load_with(
         &sources,
         &LoadOptions {
@@ -85,10 +84,10 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Vec<PlaybookPlan>, (
         Some(text) => {
             let limit = Limit::parse(text).map_err(|e| (status::BAD_OPTIONS, e.to_string()))?;
             let reachable = patterns::resolve(&index, "all", Some(&limit)).map_err(|e| bad_input(&e))?;
-            let implicit = patterns::resolve(&index, &limit.patterns.join(":"), None)
-                .map(|s| s.hosts)
-                .unwrap_or_default();
-            if reachable.hosts.is_empty() && implicit.is_empty() {
+            // `all` never holds the implicit localhost; a limit naming it still targets a host.
+            let targets_something = !reachable.hosts.is_empty()
+                || patterns::resolve(&index, &limit.patterns.join(":"), None).is_ok_and(|s| !s.hosts.is_empty());
+            if !targets_something {
                 return Err((
                     status::ENGINE_ERROR,
                     format!(
@@ -145,19 +144,6 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Vec<PlaybookPlan>, (
         plans.push(plan);
     }
     Ok(plans)
-}
-
-fn decrypt_file(path: &std::path::Path, text: &str, secrets: &VaultSecrets) -> crate::syntax::Result<String> {
-    let span = Span::new(crate::syntax::SourceFile::new(path, ""), 1, 1);
-    let bytes = vault::decrypt_text(text, secrets, &span)?;
-    String::from_utf8(bytes).map_err(|_| {
-        SyntaxError::at(
-            SyntaxErrorKind::Vault {
-                message: "the decrypted file is not UTF-8 text".into(),
-            },
-            &span,
-        )
-    })
 }
 
 /// Print what was asked for.

@@ -2,7 +2,7 @@
 //! names file:line:col and says what to do, and never panics.
 
 mod support;
-use support::{fixture, play};
+use support::{fixture, play, write_tree};
 
 fn error_of(playbook: &str, extra: &[&str]) -> String {
     let dir = fixture("cli/errors");
@@ -104,17 +104,17 @@ fn bad_options_exit_5() {
 /// A project whose group_vars are vault-encrypted with `right`.
 fn vault_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    let w = |p: &str, t: &str| {
-        let path = dir.path().join(p);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, t).expect("write");
-    };
-    w("hosts.ini", "[web]\nw1\n");
     let enc = play::syntax::vault::encrypt(b"secret: swordfish\n", b"right", None).expect("encrypt");
-    w("group_vars/all.yml", &enc);
-    w("site.yml", "- hosts: web\n  tasks:\n    - debug: msg=hi\n");
-    w("right.txt", "right\n");
-    w("wrong.txt", "wrong\n");
+    write_tree(
+        dir.path(),
+        &[
+            ("hosts.ini", "[web]\nw1\n"),
+            ("group_vars/all.yml", &enc),
+            ("site.yml", "- hosts: web\n  tasks:\n    - debug: msg=hi\n"),
+            ("right.txt", "right\n"),
+            ("wrong.txt", "wrong\n"),
+        ],
+    );
     dir
 }
 
@@ -216,14 +216,14 @@ fn garbage_inputs_never_panic() {
 #[test]
 fn broken_group_vars_beside_the_playbook_fail_before_the_run() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let w = |p: &str, t: &str| {
-        let path = dir.path().join(p);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, t).expect("write");
-    };
-    w("inv/hosts.ini", "[web]\nw1\n");
-    w("play/site.yml", "- hosts: web\n  tasks:\n    - debug: msg=hi\n");
-    w("play/group_vars/web.yml", "a: [1,\n");
+    write_tree(
+        dir.path(),
+        &[
+            ("inv/hosts.ini", "[web]\nw1\n"),
+            ("play/site.yml", "- hosts: web\n  tasks:\n    - debug: msg=hi\n"),
+            ("play/group_vars/web.yml", "a: [1,\n"),
+        ],
+    );
     let o = play(dir.path(), &["play/site.yml", "-i", "inv/hosts.ini", "--list-hosts"]);
     assert_ne!(o.code, 0, "{}", o.stdout);
     assert!(o.stderr.contains("play/group_vars/web.yml:1:"), "{}", o.stderr);

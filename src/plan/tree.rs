@@ -75,20 +75,6 @@ impl PlayTree {
         }
         out
     }
-
-    /// Every task, including rescue, always and handlers (for the graph).
-    pub fn task_count(&self) -> usize {
-        fn count(nodes: &[PlanNode]) -> usize {
-            nodes
-                .iter()
-                .map(|n| match n {
-                    PlanNode::Task(_) => 1,
-                    PlanNode::Block(b) => count(&b.block) + count(&b.rescue) + count(&b.always),
-                })
-                .sum()
-        }
-        self.sections.iter().map(|(_, n)| count(n)).sum::<usize>() + count(&self.handlers)
-    }
 }
 
 /// What a task inherits from where it stands.

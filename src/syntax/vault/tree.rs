@@ -81,15 +81,9 @@ pub fn decrypt_in_place(node: &mut Node, secrets: &VaultSecrets) -> Result<()> {
     Ok(())
 }
 
-/// Load a YAML file that may be encrypted as a whole. Spans into a decrypted file keep
-/// path, line and column but carry no text, so no error can quote the secret content.
-pub fn load_maybe_encrypted_yaml(path: &Path, secrets: &VaultSecrets) -> Result<Node> {
-    let source = yaml::read_source(path)?;
-    if !envelope::is_encrypted(&source.text) {
-        let mut node = yaml::parse(source)?;
-        decrypt_in_place(&mut node, secrets)?;
-        return Ok(node);
-    }
+/// The plaintext of a file written by `ansible-vault encrypt`; errors name the file (never its
+/// content) and say how to give a password.
+pub fn decrypt_file_text(path: &Path, text: &str, secrets: &VaultSecrets) -> Result<String> {
     let file_span = Span::new(SourceFile::new(path, ""), 0, 0);
     if secrets.is_empty() {
         return Err(Error::at(
@@ -103,15 +97,27 @@ pub fn load_maybe_encrypted_yaml(path: &Path, secrets: &VaultSecrets) -> Result<
             path.display()
         )));
     }
-    let bytes = decrypt_text(&source.text, secrets, &file_span)?;
-    let text = String::from_utf8(bytes).map_err(|_| {
+    let bytes = decrypt_text(text, secrets, &file_span)?;
+    String::from_utf8(bytes).map_err(|_| {
         Error::at(
             ErrorKind::Vault {
                 message: "the decrypted file is not UTF-8 text".into(),
             },
             &file_span,
         )
-    })?;
+    })
+}
+
+/// Load a YAML file that may be encrypted as a whole. Spans into a decrypted file keep
+/// path, line and column but carry no text, so no error can quote the secret content.
+pub fn load_maybe_encrypted_yaml(path: &Path, secrets: &VaultSecrets) -> Result<Node> {
+    let source = yaml::read_source(path)?;
+    if !envelope::is_encrypted(&source.text) {
+        let mut node = yaml::parse(source)?;
+        decrypt_in_place(&mut node, secrets)?;
+        return Ok(node);
+    }
+    let text = decrypt_file_text(path, &source.text, secrets)?;
     let blind = SourceFile::new(path, "");
     let mut node = match yaml::parse(SourceFile::new(path, text)) {
         Ok(n) => n,
