@@ -1,3 +1,13 @@
-//! What a task does. For now: the registry of every module and action a task may name.
+//! What a task does. Each module is controller logic plus remote shell commands sent through
+//! the [`Connection`](crate::connection::Connection) trait: no Python on the hosts.
+//!
+//! [`registry`] names every module a task may write; [`table`] maps the implemented ones to
+//! their code. A module first asks the host what is there, then changes only what differs, so
+//! check mode and `changed` fall out of the same code path.
 
+pub mod args;
+pub mod context;
 pub mod registry;
+pub mod table;
+
+pub use context::{ModuleCtx, ModuleFn, Outcome};

@@ -1,0 +1,36 @@
+//! The modules this engine implements, sorted by name: the executor finds a task's code here.
+//! Names are the registry's (`copy`, `ansible.posix.sysctl`).
+
+use super::ModuleFn;
+
+/// `(name, code)`, sorted by name and unique (a test keeps it so).
+pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[];
+
+/// The code for a registry name, if it is implemented.
+pub fn implementation(name: &str) -> Option<ModuleFn> {
+    IMPLEMENTED
+        .binary_search_by(|(n, _)| n.cmp(&name))
+        .ok()
+        .and_then(|i| IMPLEMENTED.get(i))
+        .map(|(_, f)| *f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_unique_and_registered() {
+        for pair in IMPLEMENTED.windows(2) {
+            if let [a, b] = pair {
+                assert!(a.0 < b.0, "{} before {}", a.0, b.0);
+            }
+        }
+        for (name, _) in IMPLEMENTED {
+            assert!(
+                crate::modules::registry::lookup(name).is_some(),
+                "{name} is implemented but not in the registry"
+            );
+        }
+    }
+}
