@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod connection;
+pub mod executor;
 pub mod modules;
 pub mod output;
 pub mod plan;

@@ -2,6 +2,11 @@
 //! compiled, then (for now) the listings. Errors are printed here, once.
 
 use crate::cli::{self, Environment, RunConfig, extra_vars};
+use crate::executor::connections::ConnectionPool;
+use crate::executor::inventory::RunInventory;
+use crate::executor::options::RunOptions;
+use crate::executor::shared::Shared;
+use crate::output::reporter::Reporter;
 use crate::output::{graph, listing, plan_view};
 use crate::plan::compile::{PlanInput, PlaybookPlan, compile_playbook};
 use crate::plan::inventory_index::InventoryIndex;
@@ -45,14 +50,79 @@ pub fn run(args: Vec<OsString>) -> i32 {
         warn(w);
     }
     match compile_run(&rc, &env) {
-        Ok(plans) => report(&rc, &plans),
+        Ok(compiled) if rc.listing.any() => report(&rc, &compiled.plans),
+        Ok(compiled) => execute(&rc, compiled),
         Err((code, message)) => fail(code, message),
     }
 }
 
+/// Everything a run needs once the input is loaded and compiled.
+struct Compiled {
+    plans: Vec<PlaybookPlan>,
+    inventory: RunInventory,
+    extra_vars: crate::value::Map,
+}
+
+/// Run the compiled plays on their hosts.
+fn execute(rc: &RunConfig, compiled: Compiled) -> i32 {
+    let mut prompt = |p: &str| vault::prompt_password(p);
+    let passwords = match cli::ask_passwords(rc, &mut prompt) {
+        Ok(p) => p,
+        Err(e) => return fail(status::BAD_OPTIONS, e),
+    };
+    let secret = |s: &Option<vault::Secret>| {
+        s.as_ref()
+            .map(|s| crate::connection::options::Secret::new(String::from_utf8_lossy(s.expose()).into_owned()))
+    };
+    let opts = RunOptions {
+        forks: rc.forks,
+        check: rc.check,
+        diff: rc.diff,
+        verbosity: rc.verbosity,
+        start_at_task: rc.start_at_task.clone(),
+        force_handlers: rc.force_handlers,
+        connection: rc.connection.clone(),
+        remote_user: rc.remote_user.clone(),
+        private_key_file: rc.private_key_file.clone(),
+        ssh_args: rc.ssh_args.clone(),
+        ssh_common_args: rc.ssh_common_args.clone(),
+        ssh_extra_args: rc.ssh_extra_args.clone(),
+        host_key_checking: rc.host_key_checking,
+        timeout: rc.timeout,
+        r#become: rc.r#become,
+        become_method: rc.become_method.clone(),
+        become_user: rc.become_user.clone(),
+        become_password: secret(&passwords.r#become),
+        connection_password: secret(&passwords.connection),
+        tags: rc.tags.clone(),
+        skip_tags: rc.skip_tags.clone(),
+        retry_files: true,
+    };
+    let sink: Box<dyn crate::output::events::Sink> = if rc.json_output {
+        Box::new(crate::output::json_lines::JsonLines::stdout())
+    } else {
+        Box::new(crate::output::human::Human::stdout(rc.verbosity))
+    };
+    let templar = Templar::new(TemplarContext::default());
+    let shared = std::sync::Arc::new(Shared {
+        templar,
+        inventory: compiled.inventory,
+        state: Default::default(),
+        extra_vars: std::sync::Arc::new(compiled.extra_vars),
+        opts,
+        conns: ConnectionPool::new(crate::connection::options::LocalEnv::from_process()),
+        reporter: Reporter::new(sink),
+    });
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return fail(status::ENGINE_ERROR, format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(crate::executor::run(&compiled.plans, shared))
+}
+
 /// Load and compile every playbook on the command line; nothing is printed on stdout unless
 /// all of them load.
-fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Vec<PlaybookPlan>, (i32, String)> {
+fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Compiled, (i32, String)> {
     let bad_input = |e: &dyn Display| (status::ENGINE_ERROR, e.to_string());
     let mut prompt = |p: &str| vault::prompt_password(p);
     let secrets = cli::vault_secrets(rc, &mut prompt).map_err(|e| (status::BAD_OPTIONS, e.to_string()))?;
@@ -121,7 +191,7 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Vec<PlaybookPlan>, (
         }
     }
     let dir_refs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
-    PlaybookVars::load(&dir_refs, &inv, Some(&decrypt)).map_err(|e| bad_input(&e))?;
+    let playbook_vars = PlaybookVars::load(&dir_refs, &inv, Some(&decrypt)).map_err(|e| bad_input(&e))?;
 
     let mut plans = Vec::new();
     for path in &rc.playbooks {
@@ -143,7 +213,12 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Vec<PlaybookPlan>, (
         }
         plans.push(plan);
     }
-    Ok(plans)
+    let inventory = RunInventory::new(&index, &playbook_vars);
+    Ok(Compiled {
+        plans,
+        inventory,
+        extra_vars: extra,
+    })
 }
 
 /// Print what was asked for.
@@ -169,11 +244,6 @@ fn report(rc: &RunConfig, plans: &[PlaybookPlan]) -> i32 {
         for p in plans {
             out.push_str(&listing::listing(p, lists));
         }
-    } else {
-        return fail(
-            status::ENGINE_ERROR,
-            "this build of play compiles and lists playbooks but does not run tasks on hosts yet\n  = help: use --plan, --list-hosts, --list-tasks, --list-tags or --syntax-check",
-        );
     }
     print!("{out}");
     status::OK

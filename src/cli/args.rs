@@ -53,6 +53,8 @@ pub struct Options {
     pub plan: bool,
     /// Print the task graph in Graphviz DOT.
     pub graph: bool,
+    /// `--output json`: one JSON event per line instead of the human output.
+    pub json_output: bool,
 }
 
 #[derive(Parser, Debug)]
@@ -232,6 +234,10 @@ struct Args {
     /// Print the task graph in Graphviz DOT format, without contacting any host
     #[arg(long = "graph")]
     graph: bool,
+
+    /// How to report the run: `human` (ansible-playbook's layout) or `json` (one event per line)
+    #[arg(long = "output", value_name = "FORMAT", value_parser = ["human", "json"], default_value = "human")]
+    output: String,
 }
 
 /// Split comma lists from repeated options, trim, drop empties and repeats.
@@ -289,6 +295,7 @@ impl From<Args> for Options {
             ask_vault_pass: a.ask_vault_pass,
             plan: a.plan,
             graph: a.graph,
+            json_output: a.output == "json",
         }
     }
 }

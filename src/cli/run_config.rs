@@ -27,6 +27,13 @@ pub struct Listing {
     pub graph: bool,
 }
 
+impl Listing {
+    /// Whether anything is to be listed instead of running.
+    pub fn any(&self) -> bool {
+        self.hosts || self.tasks || self.tags || self.syntax_check || self.plan || self.graph
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunConfig {
     pub playbooks: Vec<PathBuf>,
@@ -62,6 +69,8 @@ pub struct RunConfig {
     /// Vault passwords to load, in the order Ansible tries them.
     pub vault_ids: Vec<VaultId>,
     pub listing: Listing,
+    /// `--output json`.
+    pub json_output: bool,
     pub start_at_task: Option<String>,
     pub step: bool,
     pub flush_cache: bool,
@@ -270,6 +279,7 @@ impl RunConfig {
                 plan: opts.plan,
                 graph: opts.graph,
             },
+            json_output: opts.json_output,
             start_at_task: opts.start_at_task,
             step: opts.step,
             flush_cache: opts.flush_cache,

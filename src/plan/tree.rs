@@ -7,7 +7,7 @@ use super::tags::TagFilter;
 use super::{Error, ErrorKind, Result};
 use crate::syntax::Span;
 use crate::syntax::playbook::{ImportTarget, Keywords, Play, Spanned, Task, TaskItem};
-use crate::value::Value;
+use crate::value::{Map, Value};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -25,6 +25,11 @@ pub struct PlanTask {
     pub inherited_when: Vec<Spanned<Value>>,
     /// The role it belongs to, if any.
     pub role: Option<Arc<RoleInstance>>,
+    /// Keywords inherited from the play, role entries, imports and blocks around it (the
+    /// nearest wins); the task's own keywords are in `task.keywords`.
+    pub inherited: Arc<Keywords>,
+    /// `vars:` of enclosing blocks, imports and role entries, outermost first.
+    pub block_vars: Vec<Arc<Map>>,
 }
 
 /// `block` / `rescue` / `always`.
@@ -83,6 +88,8 @@ struct Ctx {
     tags: BTreeSet<String>,
     when: Vec<Spanned<Value>>,
     role: Option<Arc<RoleInstance>>,
+    keywords: Arc<Keywords>,
+    vars: Vec<Arc<Map>>,
 }
 
 impl Ctx {
@@ -92,7 +99,23 @@ impl Ctx {
             c.tags.extend(tag_list(&t.value));
         }
         c.when.extend(when.iter().cloned());
+        if !keywords.is_empty() {
+            let mut merged = (*c.keywords).clone();
+            for (k, v) in keywords.iter() {
+                merged.insert(k, v.clone());
+            }
+            c.keywords = Arc::new(merged);
+        }
         c
+    }
+
+    fn with_vars(mut self, vars: &crate::syntax::playbook::Vars) -> Ctx {
+        if !vars.is_empty() {
+            self.vars.push(Arc::new(
+                vars.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+            ));
+        }
+        self
     }
 }
 
@@ -131,6 +154,7 @@ impl<'a> TreeBuilder<'a> {
             root.tags.extend(tag_list(&t.value));
         }
         root.when.extend(play.import_when.iter().cloned());
+        root.keywords = Arc::new(play.keywords.clone());
 
         let mut sections = Vec::new();
         sections.push((Section::PreTasks, self.items(&play.pre_tasks, &root)?));
@@ -154,7 +178,7 @@ impl<'a> TreeBuilder<'a> {
     fn role(&mut self, inst: RoleInstance, outer: &Ctx) -> Result<(Vec<PlanNode>, Vec<PlanNode>)> {
         let mut ctx = outer.clone();
         for r in inst.parent_refs.iter().chain(std::iter::once(&inst.via)) {
-            ctx = ctx.with_keywords(&r.keywords, &r.when);
+            ctx = ctx.with_keywords(&r.keywords, &r.when).with_vars(&r.vars);
         }
         let role = inst.role.clone();
         ctx.role = Some(Arc::new(inst));
@@ -167,7 +191,7 @@ impl<'a> TreeBuilder<'a> {
             match item {
                 TaskItem::Task(t) => out.push(PlanNode::Task(self.task(t, ctx))),
                 TaskItem::Block(b) => {
-                    let inner = ctx.with_keywords(&b.keywords, &b.when);
+                    let inner = ctx.with_keywords(&b.keywords, &b.when).with_vars(&b.vars);
                     out.push(PlanNode::Block(PlanBlock {
                         span: b.span.clone(),
                         name: b.name.as_ref().map(|n| n.value.to_string()),
@@ -177,7 +201,7 @@ impl<'a> TreeBuilder<'a> {
                     }));
                 }
                 TaskItem::Import(i) => {
-                    let inner = ctx.with_keywords(&i.keywords, &i.when);
+                    let inner = ctx.with_keywords(&i.keywords, &i.when).with_vars(&i.vars);
                     match &i.target {
                         ImportTarget::Tasks {
                             children: Some(children),
@@ -221,6 +245,8 @@ impl<'a> TreeBuilder<'a> {
             tags,
             inherited_when: ctx.when.clone(),
             role: ctx.role.clone(),
+            inherited: ctx.keywords.clone(),
+            block_vars: ctx.vars.clone(),
             task: Arc::new(task.clone()),
         }
     }

@@ -1,0 +1,316 @@
+//! Calling a task's module on a host: arguments templated, the connection chosen (the host's,
+//! a delegate's, or local), `environment` and `become` applied, check/diff mode, `timeout` and
+//! `async` enforced. Whatever happens becomes a result map.
+
+use super::connections::is_local_name;
+use super::env_connection::EnvConnection;
+use super::shared::Shared;
+use super::task::{TaskRun, failed_result, task_place, unreachable_result};
+use super::vars::{PlayVars, host_scope};
+use crate::connection::local::LocalConnection;
+use crate::connection::{self, BoxFuture, Connection, ExecOutput, ExecRequest, PutFile};
+use crate::modules::table::implementation;
+use crate::modules::{ModuleCtx, Outcome};
+use crate::output::events::Event;
+use crate::template::{MapVars, Vars, strip_omit};
+use crate::value::{Map, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub struct ActionCall<'a> {
+    pub shared: &'a Arc<Shared>,
+    pub play: &'a Arc<PlayVars>,
+    pub run: &'a TaskRun<'a>,
+    pub host: &'a str,
+    pub delegated: Option<&'a str>,
+}
+
+/// For modules that run on the controller: any use of the host is a bug, reported as such.
+struct NoConnection(String);
+
+impl Connection for NoConnection {
+    fn host(&self) -> &str {
+        &self.0
+    }
+    fn exec<'a>(&'a self, _req: &'a ExecRequest) -> BoxFuture<'a, connection::Result<ExecOutput>> {
+        Box::pin(async move {
+            Err(connection::Error::channel(
+                &self.0,
+                "this module runs on the controller only",
+            ))
+        })
+    }
+    fn put_file<'a>(&'a self, _file: &'a PutFile) -> BoxFuture<'a, connection::Result<()>> {
+        Box::pin(async move {
+            Err(connection::Error::channel(
+                &self.0,
+                "this module runs on the controller only",
+            ))
+        })
+    }
+    fn get_file<'a>(&'a self, _remote: &'a str) -> BoxFuture<'a, connection::Result<Vec<u8>>> {
+        Box::pin(async move {
+            Err(connection::Error::channel(
+                &self.0,
+                "this module runs on the controller only",
+            ))
+        })
+    }
+    fn close<'a>(&'a self) -> BoxFuture<'a, connection::Result<()>> {
+        Box::pin(async move { Ok(()) })
+    }
+}
+
+pub async fn call_module(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Map {
+    let task = &call.run.task.task;
+    let action = &task.action;
+    let name = action.module.name;
+    let Some(code) = implementation(name) else {
+        return failed_result(format!(
+            "the module '{}' is not implemented by play yet (task at {})",
+            action.written,
+            task_place(call.run.task)
+        ));
+    };
+    let args = match call.shared.templar.render_value(&Value::Map(action.args.clone()), vars) {
+        Ok(v) => match strip_omit(v) {
+            Value::Map(m) => m,
+            _ => Map::new(),
+        },
+        Err(e) => {
+            return failed_result(format!(
+                "The task includes an option that cannot be templated: {e} (task at {})",
+                task_place(call.run.task)
+            ));
+        }
+    };
+    let check = match call.run.keyword("check_mode") {
+        Some(v) => call
+            .shared
+            .templar
+            .render_value(&v.value, vars)
+            .ok()
+            .and_then(|v| v.as_bool_loose())
+            .unwrap_or(call.shared.opts.check),
+        None => call.shared.opts.check,
+    };
+    let diff = match call.run.keyword("diff") {
+        Some(v) => call
+            .shared
+            .templar
+            .render_value(&v.value, vars)
+            .ok()
+            .and_then(|v| v.as_bool_loose())
+            .unwrap_or(call.shared.opts.diff),
+        None => call.shared.opts.diff,
+    };
+
+    let conn: Arc<dyn Connection> = if action.module.on_controller {
+        Arc::new(NoConnection(call.host.to_string()))
+    } else {
+        match connect(call, vars).await {
+            Ok(c) => c,
+            Err(r) => return r,
+        }
+    };
+    let conn = match with_environment(call, vars, conn) {
+        Ok(c) => c,
+        Err(e) => return failed_result(e),
+    };
+    let conn = match super::become_::wrap(call, vars, conn) {
+        Ok(c) => c,
+        Err(e) => return failed_result(e),
+    };
+
+    let search_dirs = search_dirs(call);
+    let ctx = ModuleCtx {
+        host: call.host,
+        conn: conn.as_ref(),
+        args: &args,
+        check,
+        diff,
+        templar: &call.shared.templar,
+        vars,
+        search_dirs: &search_dirs,
+    };
+    let limit = match time_limit(call, vars) {
+        Ok(l) => l,
+        Err(e) => return failed_result(e),
+    };
+    let started = Instant::now();
+    let outcome = match limit {
+        None => code(&ctx).await,
+        Some((secs, poll)) => {
+            let fut = code(&ctx);
+            tokio::pin!(fut);
+            let deadline = tokio::time::sleep(Duration::from_secs(secs));
+            tokio::pin!(deadline);
+            let mut ticker = tokio::time::interval(Duration::from_secs(poll.max(1)));
+            ticker.tick().await;
+            loop {
+                tokio::select! {
+                    r = &mut fut => break r,
+                    _ = &mut deadline => {
+                        return failed_result(format!(
+                            "The task timed out after {secs} seconds on {} (task at {})",
+                            call.host,
+                            task_place(call.run.task)
+                        ));
+                    }
+                    _ = ticker.tick(), if poll > 0 => {
+                        call.shared.reporter.emit(Event::Progress {
+                            host: call.host.to_string(),
+                            message: format!("{}: still running after {}s", call.run.label, started.elapsed().as_secs()),
+                        });
+                    }
+                }
+            }
+        }
+    };
+    match outcome {
+        Ok(o) => with_diff(o),
+        Err(e) if e.is_unreachable() => unreachable_result(e.to_string()),
+        Err(e) => failed_result(e.to_string()),
+    }
+}
+
+fn with_diff(o: Outcome) -> Map {
+    let mut r = o.to_result();
+    if !o.diff.is_empty() {
+        let diffs: Vec<Value> = o
+            .diff
+            .iter()
+            .map(|d| {
+                let mut m = Map::new();
+                m.insert("before_header".into(), Value::str(d.before_header.clone()));
+                m.insert("after_header".into(), Value::str(d.after_header.clone()));
+                m.insert("before".into(), Value::str(d.before.clone()));
+                m.insert("after".into(), Value::str(d.after.clone()));
+                Value::Map(m)
+            })
+            .collect();
+        r.insert("diff".into(), Value::List(diffs));
+    }
+    r
+}
+
+/// `timeout:` (kill after N seconds) or `async:` (allow N seconds, report every `poll`).
+fn time_limit(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Result<Option<(u64, u64)>, String> {
+    let int = |name: &str| -> Result<Option<u64>, String> {
+        match call.run.keyword(name) {
+            None => Ok(None),
+            Some(v) => {
+                let r = call
+                    .shared
+                    .templar
+                    .render_value(&v.value, vars)
+                    .map_err(|e| format!("cannot template '{name}': {e}"))?;
+                let n = match r {
+                    Value::Int(i) => i.max(0) as u64,
+                    other => other
+                        .to_string()
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("'{name}' must be a number of seconds, got '{other}'"))?,
+                };
+                Ok(Some(n))
+            }
+        }
+    };
+    if let Some(a) = int("async")?.filter(|a| *a > 0) {
+        let poll = int("poll")?.unwrap_or(15);
+        return Ok(Some((a, poll)));
+    }
+    Ok(int("timeout")?.filter(|t| *t > 0).map(|t| (t, 0)))
+}
+
+/// The connection for this call: the host's own, a delegate's, or this machine.
+async fn connect(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Result<Arc<dyn Connection>, Map> {
+    let task = &call.run.task.task;
+    let target = call.delegated.unwrap_or(call.host);
+    let conn_kw = call
+        .run
+        .keyword("connection")
+        .and_then(|v| call.shared.templar.render_value(&v.value, vars).ok())
+        .map(|v| v.to_string());
+    if task.action.local || conn_kw.as_deref() == Some("local") {
+        return Ok(Arc::new(LocalConnection::new(call.host)));
+    }
+    let known = call.shared.inventory.host(target).is_some();
+    let target_vars: Arc<dyn Vars> = if target == call.host {
+        vars.clone()
+    } else if known {
+        Arc::new(host_scope(call.shared, call.play, target, None, &[]))
+    } else if is_local_name(target) {
+        return Ok(Arc::new(LocalConnection::new(target)));
+    } else {
+        // A delegate outside the inventory: reached by name, with the task host's settings.
+        let mut m = Map::new();
+        m.insert("ansible_host".into(), Value::str(target));
+        Arc::new(MapVars::over(vars.clone(), m))
+    };
+    call.shared
+        .conns
+        .get(target, &target_vars, &call.shared.templar, &call.shared.opts)
+        .await
+        .map_err(unreachable_result)
+}
+
+/// `environment:` on the task or around it: exported for every command the module runs.
+fn with_environment(
+    call: &ActionCall<'_>,
+    vars: &Arc<dyn Vars>,
+    conn: Arc<dyn Connection>,
+) -> Result<Arc<dyn Connection>, String> {
+    let Some(env) = call.run.keyword("environment") else {
+        return Ok(conn);
+    };
+    let rendered = call
+        .shared
+        .templar
+        .render_value(&env.value, vars)
+        .map_err(|e| format!("cannot template 'environment': {e}"))?;
+    let mut pairs = Vec::new();
+    let maps: Vec<Value> = match rendered {
+        Value::List(l) => l,
+        other => vec![other],
+    };
+    for m in maps {
+        match m {
+            Value::Map(m) => {
+                for (k, v) in m {
+                    let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                    pairs.push((k, v));
+                }
+            }
+            Value::Null => {}
+            other => return Err(format!("'environment' must be a mapping, got a {}", other.type_name())),
+        }
+    }
+    if pairs.is_empty() {
+        return Ok(conn);
+    }
+    Ok(Arc::new(EnvConnection::new(conn, pairs)))
+}
+
+/// Where a relative `src:` is looked for: the role, the file the task is in, the play.
+fn search_dirs(call: &ActionCall<'_>) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(r) = &call.run.task.role {
+        dirs.push(r.role.path.clone());
+    }
+    if let Some(d) = call.run.task.task.span.source.path.parent() {
+        let d = d.to_path_buf();
+        if !dirs.contains(&d) {
+            dirs.push(d);
+        }
+    }
+    if let Some(Value::Str(p)) = call.play.magic.get("playbook_dir") {
+        let d = PathBuf::from(p);
+        if !dirs.contains(&d) {
+            dirs.push(d);
+        }
+    }
+    dirs
+}

@@ -1,0 +1,72 @@
+//! What a module's result changes in the run: facts (`setup`), `set_fact`, `include_vars`,
+//! `add_host`, `group_by`.
+
+use super::shared::Shared;
+use super::task::HostOutcome;
+use crate::output::events::Status;
+use crate::plan::tree::PlanTask;
+use crate::value::{Map, Value};
+use std::sync::Arc;
+
+pub fn apply(shared: &Shared, t: &PlanTask, outcomes: &[HostOutcome]) {
+    let module = t.task.action.module.name;
+    for o in outcomes {
+        if matches!(o.status, Status::Failed | Status::Unreachable | Status::Skipped) {
+            continue;
+        }
+        apply_one(shared, module, &o.host, &o.result);
+        if let Some(Value::List(items)) = o.result.get("results") {
+            for item in items {
+                if let Value::Map(m) = item {
+                    apply_one(shared, module, &o.host, m);
+                }
+            }
+        }
+    }
+}
+
+fn apply_one(shared: &Shared, module: &str, host: &str, result: &Map) {
+    if result.get("skipped").and_then(Value::as_bool_loose).unwrap_or(false) {
+        return;
+    }
+    if let Some(Value::Map(facts)) = result.get("ansible_facts") {
+        match module {
+            "set_fact" => {
+                for (k, v) in facts {
+                    shared.state.set_var(host, k, v.clone());
+                }
+            }
+            "include_vars" => shared.state.update(host, |s| {
+                let m = Arc::make_mut(&mut s.include_vars);
+                for (k, v) in facts {
+                    m.insert(k.clone(), v.clone());
+                }
+            }),
+            _ => shared.state.merge_facts(host, facts),
+        }
+    }
+    if let Some(Value::Map(add)) = result.get("add_host") {
+        let name = add.get("host_name").map(|v| v.to_string()).unwrap_or_default();
+        let groups: Vec<String> = add
+            .get("groups")
+            .and_then(Value::as_list)
+            .map(|l| l.iter().map(|v| v.to_string()).collect())
+            .unwrap_or_default();
+        let vars = add
+            .get("host_vars")
+            .and_then(Value::as_map)
+            .cloned()
+            .unwrap_or_default();
+        if !name.is_empty() {
+            shared.inventory.add_host(&name, &groups, &vars);
+        }
+    }
+    if let Some(group) = result.get("add_group").and_then(|v| v.as_str()) {
+        let parents: Vec<String> = result
+            .get("parent_groups")
+            .and_then(Value::as_list)
+            .map(|l| l.iter().map(|v| v.to_string()).collect())
+            .unwrap_or_default();
+        shared.inventory.add_to_group(host, group, &parents);
+    }
+}

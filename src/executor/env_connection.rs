@@ -1,0 +1,44 @@
+//! A connection that exports a task's `environment:` for every command a module runs.
+
+use crate::connection::{self, BoxFuture, Connection, ExecOutput, ExecRequest, PutFile};
+use std::sync::Arc;
+
+pub struct EnvConnection {
+    inner: Arc<dyn Connection>,
+    env: Vec<(String, String)>,
+}
+
+impl EnvConnection {
+    pub fn new(inner: Arc<dyn Connection>, env: Vec<(String, String)>) -> EnvConnection {
+        EnvConnection { inner, env }
+    }
+}
+
+impl Connection for EnvConnection {
+    fn host(&self) -> &str {
+        self.inner.host()
+    }
+
+    fn exec<'a>(&'a self, req: &'a ExecRequest) -> BoxFuture<'a, connection::Result<ExecOutput>> {
+        Box::pin(async move {
+            let mut r = req.clone();
+            let mut env = self.env.clone();
+            env.extend(r.env);
+            r.env = env;
+            self.inner.exec(&r).await
+        })
+    }
+
+    fn put_file<'a>(&'a self, file: &'a PutFile) -> BoxFuture<'a, connection::Result<()>> {
+        self.inner.put_file(file)
+    }
+
+    fn get_file<'a>(&'a self, remote: &'a str) -> BoxFuture<'a, connection::Result<Vec<u8>>> {
+        self.inner.get_file(remote)
+    }
+
+    fn close<'a>(&'a self) -> BoxFuture<'a, connection::Result<()>> {
+        // The host's connection is shared; it is closed by the pool, not per task.
+        Box::pin(async move { Ok(()) })
+    }
+}

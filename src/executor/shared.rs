@@ -1,0 +1,21 @@
+//! What every task of a run shares: the templar, the inventory, the mutable run state, the
+//! connections and the reporter.
+
+use super::connections::ConnectionPool;
+use super::inventory::RunInventory;
+use super::options::RunOptions;
+use super::state::RunState;
+use crate::output::reporter::Reporter;
+use crate::template::Templar;
+use crate::value::Map;
+use std::sync::Arc;
+
+pub struct Shared {
+    pub templar: Templar,
+    pub inventory: RunInventory,
+    pub state: RunState,
+    pub extra_vars: Arc<Map>,
+    pub opts: RunOptions,
+    pub conns: ConnectionPool,
+    pub reporter: Reporter,
+}

@@ -1,0 +1,217 @@
+//! Events printed as ansible-playbook prints them: banners padded with stars, one line per host
+//! result in colour, `=> {json}` where Ansible shows a result, and the PLAY RECAP.
+
+use super::events::{Event, HostResult, Sink, Stats, Status};
+use super::pyjson;
+use crate::value::{Map, Value};
+use console::Style;
+use std::io::Write;
+
+/// Prints to stdout (results) and stderr (warnings, aborts). Colour follows `console`'s rules:
+/// off when not a terminal or with `NO_COLOR`.
+pub struct Human {
+    /// `-v` and above: print every result, not only failures and debug output.
+    pub verbosity: u8,
+    out: Box<dyn Write + Send>,
+}
+
+impl Human {
+    pub fn stdout(verbosity: u8) -> Human {
+        Human {
+            verbosity,
+            out: Box::new(std::io::stdout()),
+        }
+    }
+
+    pub fn to_writer(verbosity: u8, out: Box<dyn Write + Send>) -> Human {
+        Human { verbosity, out }
+    }
+
+    fn line(&mut self, text: &str) {
+        let _ = writeln!(self.out, "{text}");
+    }
+}
+
+/// `TITLE ****` to 80 columns, after an empty line.
+pub fn banner(title: &str) -> String {
+    let stars = 79usize.saturating_sub(title.chars().count()).max(3);
+    format!("\n{title} {}", "*".repeat(stars))
+}
+
+fn color(status: Status) -> Style {
+    let s = Style::new().for_stdout();
+    match status {
+        Status::Ok => s.green(),
+        Status::Changed => s.yellow(),
+        Status::Failed | Status::Unreachable => s.red(),
+        Status::Skipped => s.cyan(),
+    }
+}
+
+/// The result as shown: internal keys gone, and `failed` (which the banner already says).
+fn shown(result: &Map, keep_changed: bool) -> Value {
+    Value::Map(
+        result
+            .iter()
+            .filter(|(k, _)| !k.starts_with("_ansible") && !k.starts_with("_play") && *k != "failed")
+            .filter(|(k, _)| keep_changed || *k != "changed")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
+}
+
+fn host_label(r: &HostResult) -> String {
+    match &r.delegated {
+        Some(d) if d != &r.host => format!("[{} -> {}]", r.host, d),
+        _ => format!("[{}]", r.host),
+    }
+}
+
+impl Human {
+    fn result(&mut self, r: &HostResult) {
+        let c = color(r.status);
+        let who = host_label(r);
+        let item = r.item.as_ref().map(|i| format!(" => (item={i})")).unwrap_or_default();
+        let text = match r.status {
+            Status::Ok | Status::Changed => {
+                if r.loop_summary {
+                    return;
+                }
+                let mut t = format!("{}: {who}{item}", r.status.word());
+                if r.show_result || self.verbosity > 0 {
+                    t.push_str(" => ");
+                    t.push_str(&pyjson::indented(&shown(&r.result, !r.show_result)));
+                }
+                t
+            }
+            Status::Skipped => {
+                if r.loop_summary {
+                    return;
+                }
+                format!("skipping: {who}{item}")
+            }
+            Status::Failed => match &r.item {
+                Some(i) => format!(
+                    "failed: {who} (item={i}) => {}",
+                    pyjson::compact(&shown(&r.result, true))
+                ),
+                None => format!("fatal: {who}: FAILED! => {}", pyjson::compact(&shown(&r.result, true))),
+            },
+            Status::Unreachable => format!(
+                "fatal: {who}: UNREACHABLE! => {}",
+                pyjson::compact(&shown(&r.result, true))
+            ),
+        };
+        self.line(&c.apply_to(text).to_string());
+        if r.ignored && r.status == Status::Failed {
+            self.line(&Style::new().for_stdout().cyan().apply_to("...ignoring").to_string());
+        }
+    }
+
+    fn recap(&mut self, hosts: &[(String, Stats)]) {
+        self.line(&banner("PLAY RECAP"));
+        for (host, s) in hosts {
+            let pair = |lead: &str, n: u32, style: Style| {
+                let text = format!("{lead}={n:<4}");
+                if n > 0 { style.apply_to(text).to_string() } else { text }
+            };
+            let out = Style::new().for_stdout();
+            let host_style = if s.failed > 0 || s.unreachable > 0 {
+                out.clone().red()
+            } else if s.changed > 0 {
+                out.clone().yellow()
+            } else {
+                out.clone().green()
+            };
+            let line = format!(
+                "{} : {} {} {} {} {} {} {}",
+                host_style.apply_to(format!("{host:<26}")),
+                pair("ok", s.ok, out.clone().green()),
+                pair("changed", s.changed, out.clone().yellow()),
+                pair("unreachable", s.unreachable, out.clone().red()),
+                pair("failed", s.failed, out.clone().red()),
+                pair("skipped", s.skipped, out.clone().cyan()),
+                pair("rescued", s.rescued, out.clone().magenta()),
+                pair("ignored", s.ignored, out.clone().magenta()),
+            );
+            self.line(&line);
+        }
+        self.line("");
+    }
+}
+
+impl Sink for Human {
+    fn emit(&mut self, event: &Event) {
+        match event {
+            Event::PlaybookStart { .. } => {}
+            Event::PlayStart { name } => self.line(&banner(&format!("PLAY [{name}]"))),
+            Event::BatchStart { number, total, hosts } => {
+                self.line(&format!("batch {number} of {total}: {}", hosts.join(", ")));
+            }
+            Event::TaskStart { name, handler } => {
+                let kind = if *handler { "RUNNING HANDLER" } else { "TASK" };
+                self.line(&banner(&format!("{kind} [{name}]")));
+            }
+            Event::Result(r) => self.result(r),
+            Event::Retry {
+                host,
+                task,
+                retries_left,
+                ..
+            } => {
+                let text = format!("FAILED - RETRYING: [{host}]: {task} ({retries_left} retries left).");
+                self.line(&Style::new().for_stdout().red().apply_to(text).to_string());
+            }
+            Event::Progress { host, message } => {
+                self.line(
+                    &Style::new()
+                        .for_stdout()
+                        .dim()
+                        .apply_to(format!("  [{host}] {message}"))
+                        .to_string(),
+                );
+            }
+            Event::Gate {
+                batch,
+                host,
+                check,
+                passed,
+                message,
+            } => {
+                let (word, style) = if *passed {
+                    ("passed", Style::new().for_stdout().green())
+                } else {
+                    ("FAILED", Style::new().for_stdout().red())
+                };
+                let mut t = format!("gate after batch {batch}: [{host}] {check}: {word}");
+                if !message.is_empty() {
+                    t.push_str(&format!(" ({message})"));
+                }
+                self.line(&style.apply_to(t).to_string());
+            }
+            Event::Warning(w) => {
+                eprintln!("{} {w}", Style::new().for_stderr().magenta().apply_to("[WARNING]:"));
+            }
+            Event::NoMoreHosts => self.line(&banner("NO MORE HOSTS LEFT")),
+            Event::Aborted { reason } => {
+                let _ = self.out.flush();
+                eprintln!("{} {reason}", Style::new().for_stderr().red().bold().apply_to("ERROR!"));
+            }
+            Event::Recap(hosts) => self.recap(hosts),
+            Event::RetryFile { path } => self.line(&format!("\tto retry, use: --limit @{path}\n")),
+        }
+        let _ = self.out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banners_fill_eighty_columns() {
+        let b = banner("PLAY [all]");
+        assert_eq!(b.trim_start_matches('\n').chars().count(), 80, "{b}");
+        assert!(banner(&"x".repeat(100)).ends_with(" ***"));
+    }
+}
