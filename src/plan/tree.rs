@@ -61,6 +61,8 @@ pub enum Section {
 pub struct PlayTree {
     pub sections: Vec<(Section, Vec<PlanNode>)>,
     pub handlers: Vec<PlanNode>,
+    /// `batch_gate.checks`: run on each finished batch of a serial play.
+    pub gate_checks: Vec<PlanNode>,
 }
 
 impl PlayTree {
@@ -171,7 +173,15 @@ impl<'a> TreeBuilder<'a> {
         // Role handlers come before the play's own, as Ansible loads them.
         let mut handlers = role_handlers;
         handlers.extend(self.items(&play.handlers, &root)?);
-        Ok(PlayTree { sections, handlers })
+        let gate_checks = match &play.extensions.gate {
+            Some(g) => self.items(&g.checks, &root)?,
+            None => Vec::new(),
+        };
+        Ok(PlayTree {
+            sections,
+            handlers,
+            gate_checks,
+        })
     }
 
     /// A role's tasks and handlers, with the tags and conditions of every entry that led to it.

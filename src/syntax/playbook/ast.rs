@@ -118,9 +118,26 @@ pub enum ImportTarget {
     Role { role: RoleRef, allow_duplicates: bool },
 }
 
-/// Keywords this engine adds to plays. Empty for now: health gates between batches come here.
+/// Keywords this engine adds to plays.
 #[derive(Clone, Debug, Default)]
-pub struct PlayExtensions {}
+pub struct PlayExtensions {
+    /// `batch_gate:` health checks run after each batch of a serial play.
+    pub gate: Option<BatchGate>,
+}
+
+/// `batch_gate:`: checks that must pass on a batch's hosts before the next batch starts.
+#[derive(Clone, Debug)]
+pub struct BatchGate {
+    pub span: Span,
+    /// Tasks run on each host of the finished batch; a check passes when it does not fail.
+    pub checks: Vec<TaskItem>,
+    /// Tries per check and host after the first (default 10).
+    pub retries: Option<Spanned<Value>>,
+    /// Seconds between tries (default 5).
+    pub delay: Option<Spanned<Value>>,
+    /// Seconds to wait after the gate passed, before the next batch (default 0).
+    pub pause: Option<Spanned<Value>>,
+}
 
 #[derive(Clone, Debug)]
 pub struct Play {

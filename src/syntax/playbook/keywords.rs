@@ -70,8 +70,11 @@ pub const PLAY: &[&str] = &[
     "vars_prompt",
 ];
 
-/// Keywords this engine adds to plays (health gates between batches will live here).
-pub const PLAY_EXTENSIONS: &[&str] = &[];
+/// Keywords this engine adds to plays.
+pub const PLAY_EXTENSIONS: &[&str] = &["batch_gate"];
+
+/// Keys of `batch_gate:`.
+pub const BATCH_GATE: &[&str] = &["checks", "delay", "pause", "retries"];
 
 pub const BLOCK: &[&str] = &[
     "always",

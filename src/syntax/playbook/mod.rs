@@ -12,8 +12,8 @@ mod play;
 pub(crate) mod task;
 
 pub use ast::{
-    Action, Block, Import, ImportTarget, Loop, LoopKind, Play, PlayExtensions, Playbook, RoleStore, Task, TaskItem,
-    Vars,
+    Action, BatchGate, Block, Import, ImportTarget, Loop, LoopKind, Play, PlayExtensions, Playbook, RoleStore, Task,
+    TaskItem, Vars,
 };
 pub use keywords::{Keywords, Spanned};
 

@@ -1,10 +1,11 @@
 //! One play: every key checked, structure parsed, templatable keywords kept raw.
 
-use super::ast::{Play, PlayExtensions, Vars};
+use super::ast::{BatchGate, Play, PlayExtensions, Vars};
 use super::keywords::{self as kw, Keywords, Spanned, find_keyword, key_text, unknown_keyword};
 use super::loader::{Loader, TaskCtx};
 use super::task::{parse_task_list, parse_vars};
 use crate::syntax::node::Node;
+use crate::syntax::playbook::keywords::BATCH_GATE;
 use crate::syntax::role::{RefKind, parse_role_ref};
 use crate::syntax::{Error, ErrorKind, Result};
 use crate::value::Value;
@@ -91,6 +92,7 @@ pub(crate) fn parse_play(node: &Node, dir: &Path, loader: &mut Loader) -> Result
             "tasks" => play.tasks = parse_task_list(v, &ctx, loader, "tasks")?,
             "post_tasks" => play.post_tasks = parse_task_list(v, &ctx, loader, "post_tasks")?,
             "handlers" => play.handlers = parse_task_list(v, &hctx, loader, "handlers")?,
+            "batch_gate" => play.extensions.gate = Some(parse_gate(v, &ctx, loader)?),
             other => play.keywords.insert(other, Spanned::from_node(v)),
         }
     }
@@ -135,4 +137,36 @@ fn parse_roles(node: &Node, dir: &Path, loader: &mut Loader) -> Result<Vec<crate
         .iter()
         .map(|i| parse_role_ref(i, dir, None, loader, RefKind::Play))
         .collect()
+}
+
+/// `batch_gate: {checks: [...], retries: N, delay: S, pause: S}`.
+fn parse_gate(node: &Node, ctx: &TaskCtx, loader: &mut Loader) -> Result<BatchGate> {
+    let Some(entries) = node.as_map() else {
+        return Err(Error::at(
+            ErrorKind::WrongType {
+                what: "batch_gate".into(),
+                expected: "a mapping with `checks:` and optional `retries`, `delay`, `pause`",
+                found: node.type_name(),
+            },
+            &node.span,
+        ));
+    };
+    let mut gate = BatchGate {
+        span: node.span.clone(),
+        checks: Vec::new(),
+        retries: None,
+        delay: None,
+        pause: None,
+    };
+    for (k, v) in entries {
+        let key = key_text(k)?;
+        match find_keyword(&key, &[BATCH_GATE]) {
+            Some("checks") => gate.checks = parse_task_list(v, ctx, loader, "checks")?,
+            Some("retries") => gate.retries = Some(Spanned::from_node(v)),
+            Some("delay") => gate.delay = Some(Spanned::from_node(v)),
+            Some("pause") => gate.pause = Some(Spanned::from_node(v)),
+            _ => return Err(unknown_keyword(k, &key, "batch_gate", &[BATCH_GATE])),
+        }
+    }
+    Ok(gate)
 }
