@@ -6,11 +6,13 @@
 //! [`known_hosts`]; OpenSSH options come from [`ssh_args`] and [`ssh_config`]. Anything placed
 //! into a shell line is quoted by [`quote::quote`].
 
+pub mod r#become;
 pub mod error;
 pub mod jump;
 pub mod known_hosts;
 pub mod local;
 pub mod options;
+pub mod prompt;
 pub mod quote;
 pub mod ssh;
 pub mod ssh_args;
@@ -23,6 +25,7 @@ mod ssh_tests;
 pub(crate) mod test_sshd;
 
 pub use error::{Error, ErrorKind, HostKeyProblem, Result};
+pub use prompt::BecomePrompt;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -43,6 +46,9 @@ pub struct ExecRequest {
     pub env: Vec<(String, String)>,
     /// Kill the command and fail with `Timeout` after this long.
     pub timeout: Option<Duration>,
+    /// Answer a sudo/su password prompt before the command starts (set by
+    /// [`r#become::BecomeConnection`]); `stdin` is sent only after the success marker.
+    pub become_prompt: Option<BecomePrompt>,
 }
 
 impl ExecRequest {
