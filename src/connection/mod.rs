@@ -20,6 +20,8 @@ pub mod ssh_config;
 mod transfer;
 
 #[cfg(test)]
+mod bastion_tests;
+#[cfg(test)]
 mod become_tests;
 #[cfg(test)]
 mod ssh_tests;

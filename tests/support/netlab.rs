@@ -91,6 +91,8 @@ pub struct NetLab {
     /// The user every server accepts (the one running the tests).
     pub user: String,
     namespaces: Vec<String>,
+    /// Root-side veth names, deleted on drop in case a panic left one behind.
+    links: Vec<String>,
 }
 
 fn run(args: &[&str]) {
@@ -138,7 +140,10 @@ impl NetLab {
     /// `bastions` chained bastions (at least 1) and `private_hosts` hosts behind the last.
     pub fn start(bastions: usize, private_hosts: usize) -> NetLab {
         assert!(bastions >= 1, "netlab: a lab needs at least one bastion");
-        assert!(Path::new(SSHD).exists(), "netlab: {SSHD} is missing (apt-get install openssh-server)");
+        assert!(
+            Path::new(SSHD).exists(),
+            "netlab: {SSHD} is missing (apt-get install openssh-server)"
+        );
         let uid = output("id", &["-u"]);
         assert_eq!(uid.trim(), "0", "netlab: network namespaces need root");
         assert!(
@@ -197,7 +202,16 @@ impl NetLab {
                     run(&["ip", "link", "set", &near, "up"]);
                 }
             }
-            run(&["ip", "-n", far_ns, "addr", "add", &format!("{far_addr}/30"), "dev", &far]);
+            run(&[
+                "ip",
+                "-n",
+                far_ns,
+                "addr",
+                "add",
+                &format!("{far_addr}/30"),
+                "dev",
+                &far,
+            ]);
             run(&["ip", "-n", far_ns, "link", "set", &far, "up"]);
             far_addrs.push(far_addr);
         }
@@ -318,7 +332,10 @@ impl NetLab {
                 self.key.display()
             ));
         }
-        s.push_str(&format!("\n[{group}:vars]\nansible_ssh_common_args='{}'\n", self.common_args()));
+        s.push_str(&format!(
+            "\n[{group}:vars]\nansible_ssh_common_args='{}'\n",
+            self.common_args()
+        ));
         s
     }
 }
