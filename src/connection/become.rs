@@ -139,27 +139,27 @@ impl BecomeConnection {
         let (command, prompt) = match self.spec.method {
             BecomeMethod::Sudo => {
                 let prompt = format!("[sudo via play, key={}] password:", random_hex());
-                let mut flags = self.spec.flags.clone().unwrap_or_else(|| "-H -S -n".into());
-                if self.spec.password.is_some() {
-                    // With a password sudo must be allowed to ask for it.
-                    flags = flags
-                        .split_whitespace()
-                        .filter(|f| *f != "-n")
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                }
-                let line = format!("{exe} {flags} -p {} -u {user} {inner}", self.q(&prompt)?);
+                let flags = self.spec.flags.clone().unwrap_or_else(|| "-H -S -n".into());
+                // With a password sudo must be allowed to ask for it.
+                let with_pw = self.spec.password.is_some();
+                let words: Vec<&str> = flags
+                    .split_whitespace()
+                    .filter(|f| !(with_pw && *f == "-n"))
+                    .chain(["-p"])
+                    .collect();
+                let line = format!("{exe} {} {} -u {user} {inner}", words.join(" "), self.q(&prompt)?);
                 (line, prompt)
             }
             BecomeMethod::Su => {
                 let flags = self.spec.flags.clone().unwrap_or_default();
-                let line = format!("{exe} {flags} {user} -c {}", self.q(&inner)?);
+                let words: Vec<&str> = flags.split_whitespace().chain([user.as_str()]).collect();
+                let line = format!("{exe} {} -c {}", words.join(" "), self.q(&inner)?);
                 // PAM's prompt; su cannot be given our own.
                 (line, "Password:".to_string())
             }
         };
         Ok(ExecRequest {
-            command: command.split_whitespace().collect::<Vec<_>>().join(" "),
+            command,
             stdin: req.stdin.clone(),
             env: Vec::new(),
             timeout: req.timeout,
@@ -339,7 +339,7 @@ mod tests {
     }
 
     #[test]
-    fn local_exec_answers_the_prompt_then_sends_stdin() {
+    fn local_exec_answers_the_prompt_then_sends_stdin_and_keeps_inner_whitespace() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let hostile = "it's $(echo no) \"q\" \\ `x`";
         let _ = std::fs::write(dir.path().join("want"), hostile);
@@ -353,12 +353,12 @@ mod tests {
             spec.exe = Some(exe.clone());
             let c = conn(spec.clone());
             let out = c
-                .exec(&ExecRequest::new("tr a-z A-Z; echo err >&2").stdin("abc"))
+                .exec(&ExecRequest::new("tr a-z A-Z; printf '%s\n' 'e  r  r' >&2").stdin("abc"))
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(
                 (out.rc, out.stdout_lossy(), out.stderr_lossy()),
-                (0, "ABC".into(), "err\n".into())
+                (0, "ABC".into(), "e  r  r\n".into())
             );
 
             // Wrong password: fails at once on the second prompt.
