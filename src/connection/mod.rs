@@ -4,7 +4,8 @@
 //! russh (one session per host, one channel per command, bastions via [`jump`]);
 //! [`local::LocalConnection`] runs `sh -c` on the controller. Host keys are checked by
 //! [`known_hosts`]; OpenSSH options come from [`ssh_args`] and [`ssh_config`]. Anything placed
-//! into a shell line is quoted by [`quote::quote`].
+//! into a shell line is quoted by [`quote::quote`]. [`r#become::BecomeConnection`] wraps any
+//! connection to run as another user through sudo or su ([`prompt`] answers the password).
 
 pub mod r#become;
 pub mod error;
