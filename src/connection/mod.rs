@@ -4,7 +4,7 @@
 //! russh (one session per host, one channel per command, bastions via [`jump`]);
 //! [`local::LocalConnection`] runs `sh -c` on the controller. Host keys are checked by
 //! [`known_hosts`]; OpenSSH options come from [`ssh_args`] and [`ssh_config`]. Anything placed
-//! into a shell line is quoted by [`quote::quote`]. [`r#become::BecomeConnection`] wraps any
+//! into a shell line is quoted by [`quote::quote`]. [`BecomeConnection`] wraps any
 //! connection to run as another user through sudo or su ([`prompt`] answers the password).
 
 pub mod r#become;
@@ -29,6 +29,7 @@ mod ssh_tests;
 #[cfg(test)]
 pub(crate) mod test_sshd;
 
+pub use r#become::{BecomeConnection, BecomeMethod, BecomeSpec};
 pub use error::{Error, ErrorKind, HostKeyProblem, Result};
 pub use prompt::BecomePrompt;
 
@@ -52,7 +53,7 @@ pub struct ExecRequest {
     /// Kill the command and fail with `Timeout` after this long.
     pub timeout: Option<Duration>,
     /// Answer a sudo/su password prompt before the command starts (set by
-    /// [`r#become::BecomeConnection`]); `stdin` is sent only after the success marker.
+    /// [`BecomeConnection`]); `stdin` is sent only after the success marker.
     pub become_prompt: Option<BecomePrompt>,
 }
 
