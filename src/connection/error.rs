@@ -33,6 +33,8 @@ pub enum ErrorKind {
     Config { source: String, message: String },
     /// A string that cannot be passed to a shell (contains NUL).
     Quote { reason: String },
+    /// sudo/su did not start the command: wrong or missing password, not allowed, timed out.
+    Become { reason: String },
     /// Local I/O: reading a key, known_hosts, a file to upload, spawning a process.
     Io { what: String, source: std::io::Error },
 }
@@ -142,6 +144,7 @@ impl Error {
             ErrorKind::Config { source, message } => format!("{h}: {source}: {message}"),
             ErrorKind::Quote { reason } => format!("{h}: cannot quote for the shell: {reason}"),
             ErrorKind::Io { what, source } => format!("{h}: {what}: {source}"),
+            ErrorKind::Become { reason } => format!("{h}: privilege escalation failed: {reason}"),
         }
     }
 
@@ -159,6 +162,11 @@ impl Error {
             ),
             ErrorKind::Key { .. } => Some("check the path and permissions; an encrypted key needs its passphrase".into()),
             ErrorKind::Config { .. } => Some("fix the SSH option; unsupported forms are named above".into()),
+            ErrorKind::Become { .. } => Some(
+                "check ansible_become_password (or pass -K / --ask-become-pass), become_user, and the \
+                 host's sudoers / su rules for the login user"
+                    .into(),
+            ),
             _ => None,
         }
     }

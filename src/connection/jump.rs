@@ -4,6 +4,7 @@
 //! handshake over it. Hop sessions are shared by every host behind them ([`BastionPool`]).
 
 use super::error::{Error, Result};
+use super::known_hosts::StrictMode;
 use super::ssh::Session;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -18,6 +19,10 @@ pub struct JumpHost {
     pub port: Option<u16>,
     /// Keys named for this hop (`-i` inside a ProxyCommand); empty: use the target's.
     pub identity_files: Vec<PathBuf>,
+    /// `-o StrictHostKeyChecking=` inside a ProxyCommand: how this hop's key is checked.
+    pub strict_host_key_checking: Option<StrictMode>,
+    /// `-o UserKnownHostsFile=` inside a ProxyCommand; empty: the target's files.
+    pub known_hosts_files: Vec<PathBuf>,
 }
 
 impl JumpHost {
@@ -74,7 +79,7 @@ fn parse_hop(label: &str, hop: &str) -> Result<JumpHost> {
         user,
         host,
         port,
-        identity_files: Vec::new(),
+        ..JumpHost::default()
     })
 }
 
@@ -139,6 +144,15 @@ pub fn parse_proxy_command(label: &str, command: &str) -> Result<Vec<JumpHost>> 
                     "user" => hop.user = Some(v),
                     "identityfile" => hop.identity_files.push(PathBuf::from(v)),
                     "proxyjump" => before = parse_proxy_jump(label, &v)?,
+                    "stricthostkeychecking" => {
+                        hop.strict_host_key_checking =
+                            Some(StrictMode::parse(&v).ok_or_else(|| {
+                                bad(format!("StrictHostKeyChecking {v:?} is not yes, no or accept-new"))
+                            })?)
+                    }
+                    "userknownhostsfile" => {
+                        hop.known_hosts_files = v.split_whitespace().map(PathBuf::from).collect();
+                    }
                     other => tracing::debug!("ProxyCommand option {other} ignored"),
                 }
             }
@@ -217,6 +231,7 @@ mod tests {
             host: host.into(),
             port,
             identity_files: keys.iter().map(PathBuf::from).collect(),
+            ..JumpHost::default()
         }
     }
 
@@ -256,7 +271,10 @@ mod tests {
             ),
             (
                 "ssh -o StrictHostKeyChecking=no -W %h:%p -p 22 ubuntu@1.2.3.4 -i /home/u/.ssh/id_rsa",
-                vec![hop(Some("ubuntu"), "1.2.3.4", Some(22), &["/home/u/.ssh/id_rsa"])],
+                vec![JumpHost {
+                    strict_host_key_checking: Some(StrictMode::Off),
+                    ..hop(Some("ubuntu"), "1.2.3.4", Some(22), &["/home/u/.ssh/id_rsa"])
+                }],
             ),
             (
                 "/usr/bin/ssh -l admin -W %h:%p jump",
@@ -274,6 +292,22 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn proxy_command_strict_host_key_checking_applies_to_the_bastion() {
+        let hops = parse_proxy_command(
+            "h",
+            "ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -W %h:%p -p 22 u@b",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let want = JumpHost {
+            strict_host_key_checking: Some(StrictMode::Off),
+            known_hosts_files: vec![PathBuf::from("/dev/null")],
+            ..hop(Some("u"), "b", Some(22), &[])
+        };
+        assert_eq!(hops, vec![want]);
+        assert!(parse_proxy_command("h", "ssh -o StrictHostKeyChecking=maybe -W %h:%p b").is_err());
     }
 
     #[test]

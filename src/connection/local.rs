@@ -1,11 +1,12 @@
 //! `ansible_connection: local`: the same interface, run on the controller with `sh -c`.
 
+use super::prompt::{BecomePrompt, Step, Stream, Watcher};
 use super::transfer::{check_env_name, read_content, temp_path};
 use super::{BoxFuture, Connection, Error, ErrorKind, ExecOutput, ExecRequest, PutFile, Result};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[derive(Debug, Clone)]
 pub struct LocalConnection {
@@ -21,6 +22,9 @@ impl LocalConnection {
     async fn run(&self, req: &ExecRequest) -> Result<ExecOutput> {
         for (k, _) in &req.env {
             check_env_name(&self.host, k)?;
+        }
+        if let Some(p) = &req.become_prompt {
+            return self.run_become(req, p).await;
         }
         let mut cmd = tokio::process::Command::new("/bin/sh");
         cmd.arg("-c")
@@ -51,16 +55,90 @@ impl LocalConnection {
         if let Some(f) = feeder {
             let _ = f.await;
         }
-        let rc = match (out.status.code(), out.status.signal()) {
-            (Some(c), _) => c,
-            (None, Some(sig)) => 128 + sig,
-            (None, None) => -1,
-        };
         Ok(ExecOutput {
-            rc,
+            rc: exit_code(out.status),
             stdout: out.stdout,
             stderr: out.stderr,
         })
+    }
+
+    /// Like `run`, but stdin is held back until the success marker; the prompt is answered once.
+    async fn run_become(&self, req: &ExecRequest, p: &BecomePrompt) -> Result<ExecOutput> {
+        let become_err = |reason: String| Error::new(&self.host, ErrorKind::Become { reason });
+        if p.pty {
+            return Err(become_err(format!(
+                "{} reads the password from a terminal, which the local connection cannot open; \
+                 use become_method: sudo",
+                p.what
+            )));
+        }
+        let mut child = tokio::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&req.command)
+            .envs(req.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| Error::io(&self.host, "starting /bin/sh", e))?;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(Stream, Vec<u8>)>(16);
+        if let Some(o) = child.stdout.take() {
+            tokio::spawn(pump(o, Stream::Out, tx.clone()));
+        }
+        if let Some(e) = child.stderr.take() {
+            tokio::spawn(pump(e, Stream::Err, tx.clone()));
+        }
+        drop(tx);
+        let mut stdin = child.stdin.take();
+        let mut feeder = None;
+        let mut watcher = Watcher::new(p);
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let deadline = tokio::time::Instant::now() + p.timeout;
+        loop {
+            let next = if watcher.is_ready() {
+                rx.recv().await
+            } else {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(n) => n,
+                    Err(_) => return Err(become_err(watcher.timed_out())),
+                }
+            };
+            let Some((stream, data)) = next else { break };
+            match watcher.feed(stream, &data, &mut stdout, &mut stderr) {
+                Step::Wait => {}
+                Step::Answer(bytes) => {
+                    if let Some(pipe) = stdin.as_mut() {
+                        let _ = pipe.write_all(&bytes).await;
+                    }
+                }
+                Step::Ready => {
+                    let data = req.stdin.clone().unwrap_or_default();
+                    if let Some(mut pipe) = stdin.take() {
+                        // Its own task, so a command that writes before reading cannot stall us.
+                        feeder = Some(tokio::spawn(async move {
+                            let _ = pipe.write_all(&data).await;
+                            let _ = pipe.shutdown().await;
+                        }));
+                    }
+                }
+                // Dropping the child kills it (kill_on_drop).
+                Step::Fail(reason) => return Err(become_err(reason)),
+            }
+        }
+        drop(stdin);
+        let status = child
+            .wait()
+            .await
+            .map_err(|e| Error::io(&self.host, "waiting for /bin/sh", e))?;
+        if let Some(f) = feeder {
+            let _ = f.await;
+        }
+        let rc = exit_code(status);
+        if !watcher.is_ready() {
+            return Err(become_err(watcher.failure(rc)));
+        }
+        Ok(ExecOutput { rc, stdout, stderr })
     }
 
     async fn put(&self, file: &PutFile) -> Result<()> {
@@ -113,6 +191,37 @@ impl LocalConnection {
                     stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
                 },
             ))
+        }
+    }
+}
+
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    match (status.code(), status.signal()) {
+        (Some(c), _) => c,
+        (None, Some(sig)) => 128 + sig,
+        (None, None) => -1,
+    }
+}
+
+/// Forward a pipe's chunks to the exec loop until EOF.
+async fn pump(
+    mut from: impl tokio::io::AsyncRead + Unpin,
+    stream: Stream,
+    to: tokio::sync::mpsc::Sender<(Stream, Vec<u8>)>,
+) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        match from.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if to
+                    .send((stream, buf.get(..n).unwrap_or_default().to_vec()))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
         }
     }
 }

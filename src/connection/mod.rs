@@ -4,13 +4,16 @@
 //! russh (one session per host, one channel per command, bastions via [`jump`]);
 //! [`local::LocalConnection`] runs `sh -c` on the controller. Host keys are checked by
 //! [`known_hosts`]; OpenSSH options come from [`ssh_args`] and [`ssh_config`]. Anything placed
-//! into a shell line is quoted by [`quote::quote`].
+//! into a shell line is quoted by [`quote::quote`]. [`BecomeConnection`] wraps any
+//! connection to run as another user through sudo or su ([`prompt`] answers the password).
 
+pub mod r#become;
 pub mod error;
 pub mod jump;
 pub mod known_hosts;
 pub mod local;
 pub mod options;
+pub mod prompt;
 pub mod quote;
 pub mod ssh;
 pub mod ssh_args;
@@ -18,11 +21,17 @@ pub mod ssh_config;
 mod transfer;
 
 #[cfg(test)]
+mod bastion_tests;
+#[cfg(test)]
+mod become_tests;
+#[cfg(test)]
 mod ssh_tests;
 #[cfg(test)]
 pub(crate) mod test_sshd;
 
+pub use r#become::{BecomeConnection, BecomeMethod, BecomeSpec};
 pub use error::{Error, ErrorKind, HostKeyProblem, Result};
+pub use prompt::BecomePrompt;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -43,6 +52,9 @@ pub struct ExecRequest {
     pub env: Vec<(String, String)>,
     /// Kill the command and fail with `Timeout` after this long.
     pub timeout: Option<Duration>,
+    /// Answer a sudo/su password prompt before the command starts (set by
+    /// [`BecomeConnection`]); `stdin` is sent only after the success marker.
+    pub become_prompt: Option<BecomePrompt>,
 }
 
 impl ExecRequest {

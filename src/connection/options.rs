@@ -205,6 +205,10 @@ impl SshOptions {
             } else {
                 j.identity_files = j.identity_files.iter().map(|p| exp_path(p)).collect();
             }
+            j.known_hosts_files = j.known_hosts_files.iter().map(|p| exp_path(p)).collect();
+            if inv.host_key_checking == Some(false) {
+                j.strict_host_key_checking = Some(StrictMode::Off);
+            }
         }
         o.jumps = jumps;
         Ok(o)
@@ -220,6 +224,12 @@ impl SshOptions {
         o.user = j.user.clone().unwrap_or_else(|| local_user.to_string());
         if !j.identity_files.is_empty() {
             o.identity_files = j.identity_files.clone();
+        }
+        if let Some(mode) = j.strict_host_key_checking {
+            o.host_keys.mode = mode;
+        }
+        if !j.known_hosts_files.is_empty() {
+            o.host_keys.files = j.known_hosts_files.clone();
         }
         o.password = None;
         o.jumps = Vec::new();

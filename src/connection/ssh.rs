@@ -5,13 +5,14 @@ use super::error::{Error, ErrorKind, HostKeyProblem, Result};
 use super::jump::BastionPool;
 use super::known_hosts::{self, fingerprint, key_type};
 use super::options::SshOptions;
+use super::prompt::{BecomePrompt, Step, Stream, Watcher};
 use super::transfer::{get_command, put_script, read_content, remote_command};
 use super::{BoxFuture, Connection, ExecOutput, ExecRequest, PutFile};
 use russh::client::{self, AuthResult, Handle};
 use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
-use russh::{ChannelMsg, Disconnect, Sig};
+use russh::{ChannelMsg, Disconnect, Pty, Sig};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
@@ -350,6 +351,7 @@ impl SshConnection {
         line: String,
         stdin: Option<&[u8]>,
         timeout: Option<std::time::Duration>,
+        become_prompt: Option<&BecomePrompt>,
     ) -> Result<ExecOutput> {
         let label = &self.label;
         let _permit = self
@@ -366,28 +368,66 @@ impl SshConnection {
             stderr: Vec::new(),
         };
         let mut closed = false;
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
+        let pty = become_prompt.is_some_and(|p| p.pty);
         let exchange = async {
+            if pty {
+                // No echo of what we type, no \n -> \r\n: output stays byte for byte.
+                tx.request_pty(false, "dumb", 80, 24, 0, 0, &[(Pty::ECHO, 0), (Pty::OPOST, 0)])
+                    .await
+                    .map_err(|e| Error::channel(label, format!("requesting a terminal: {e}")))?;
+            }
             tx.exec(true, line.into_bytes())
                 .await
                 .map_err(|e| Error::channel(label, format!("starting the command: {e}")))?;
             // Written while output is read: a command that talks before it reads must not stall.
+            // Under become, only once the success marker says the real command runs.
             let write = async {
+                if become_prompt.is_some() && ready_rx.await.is_err() {
+                    return Ok(());
+                }
                 if let Some(data) = stdin {
                     tx.data(data)
                         .await
                         .map_err(|e| Error::channel(label, format!("sending stdin: {e}")))?;
+                }
+                if pty {
+                    // A terminal has no EOF to send; the command does not read it.
+                    return Ok(());
                 }
                 tx.eof()
                     .await
                     .map_err(|e| Error::channel(label, format!("closing stdin: {e}")))
             };
             let read = async {
-                while let Some(msg) = rx.wait().await {
-                    match msg {
-                        ChannelMsg::Data { data } => out.stdout.extend_from_slice(&data),
-                        ChannelMsg::ExtendedData { data, ext: 1 } => out.stderr.extend_from_slice(&data),
-                        ChannelMsg::ExitStatus { exit_status } => out.rc = i32::try_from(exit_status).unwrap_or(-1),
-                        ChannelMsg::ExitSignal { signal_name, .. } => out.rc = 128 + signal_number(&signal_name),
+                let mut ready_tx = Some(ready_tx);
+                let mut watcher = become_prompt.map(Watcher::new);
+                let deadline = become_prompt.map(|p| tokio::time::Instant::now() + p.timeout);
+                let become_err = |reason: String| Error::new(label, ErrorKind::Become { reason });
+                loop {
+                    let waiting = watcher.as_ref().is_some_and(|w| !w.is_ready());
+                    let msg = match (waiting, deadline) {
+                        (true, Some(d)) => match tokio::time::timeout_at(d, rx.wait()).await {
+                            Ok(m) => m,
+                            Err(_) => {
+                                let reason = watcher.as_ref().map(|w| w.timed_out()).unwrap_or_default();
+                                return Err(become_err(reason));
+                            }
+                        },
+                        _ => rx.wait().await,
+                    };
+                    let Some(msg) = msg else { break };
+                    let (stream, data) = match msg {
+                        ChannelMsg::Data { data } => (Stream::Out, data),
+                        ChannelMsg::ExtendedData { data, ext: 1 } => (Stream::Err, data),
+                        ChannelMsg::ExitStatus { exit_status } => {
+                            out.rc = i32::try_from(exit_status).unwrap_or(-1);
+                            continue;
+                        }
+                        ChannelMsg::ExitSignal { signal_name, .. } => {
+                            out.rc = 128 + signal_number(&signal_name);
+                            continue;
+                        }
                         ChannelMsg::Failure => {
                             return Err(Error::channel(label, "the server refused to run the command"));
                         }
@@ -395,8 +435,31 @@ impl SshConnection {
                             closed = true;
                             break;
                         }
-                        _ => {}
+                        _ => continue,
+                    };
+                    let Some(w) = watcher.as_mut() else {
+                        match stream {
+                            Stream::Out => out.stdout.extend_from_slice(&data),
+                            Stream::Err => out.stderr.extend_from_slice(&data),
+                        }
+                        continue;
+                    };
+                    match w.feed(stream, &data, &mut out.stdout, &mut out.stderr) {
+                        Step::Wait => {}
+                        Step::Answer(bytes) => tx
+                            .data(bytes.as_slice())
+                            .await
+                            .map_err(|e| Error::channel(label, format!("answering the password prompt: {e}")))?,
+                        Step::Ready => {
+                            if let Some(r) = ready_tx.take() {
+                                let _ = r.send(());
+                            }
+                        }
+                        Step::Fail(reason) => return Err(become_err(reason)),
                     }
+                }
+                if let Some(w) = watcher.as_ref().filter(|w| !w.is_ready()) {
+                    return Err(become_err(w.failure(out.rc)));
                 }
                 Ok(())
             };
@@ -412,18 +475,19 @@ impl SshConnection {
             None => exchange.await,
             Some(after) => match tokio::time::timeout(after, exchange).await {
                 Ok(r) => r,
-                Err(_) => {
-                    let _ = tx.signal(Sig::KILL).await;
-                    Err(Error::new(
-                        label,
-                        ErrorKind::Timeout {
-                            what: "command".into(),
-                            after,
-                        },
-                    ))
-                }
+                Err(_) => Err(Error::new(
+                    label,
+                    ErrorKind::Timeout {
+                        what: "command".into(),
+                        after,
+                    },
+                )),
             },
         };
+        if result.is_err() && !closed {
+            // Timed out, or sudo waits for a password we will not give again: stop it now.
+            let _ = tx.signal(Sig::KILL).await;
+        }
         if !closed {
             let _ = tx.close().await;
         }
@@ -457,7 +521,8 @@ impl Connection for SshConnection {
     fn exec<'a>(&'a self, req: &'a ExecRequest) -> BoxFuture<'a, Result<ExecOutput>> {
         Box::pin(async move {
             let line = remote_command(&self.label, req)?;
-            self.run(line, req.stdin.as_deref(), req.timeout).await
+            self.run(line, req.stdin.as_deref(), req.timeout, req.become_prompt.as_ref())
+                .await
         })
     }
 
@@ -465,7 +530,7 @@ impl Connection for SshConnection {
         Box::pin(async move {
             let line = put_script(&self.label, file)?;
             let data = read_content(&self.label, &file.content).await?;
-            let out = self.run(line, Some(&data), None).await?;
+            let out = self.run(line, Some(&data), None, None).await?;
             if out.rc != 0 {
                 return Err(Error::new(
                     &self.label,
@@ -482,7 +547,7 @@ impl Connection for SshConnection {
 
     fn get_file<'a>(&'a self, remote: &'a str) -> BoxFuture<'a, Result<Vec<u8>>> {
         Box::pin(async move {
-            let out = self.run(get_command(&self.label, remote)?, None, None).await?;
+            let out = self.run(get_command(&self.label, remote)?, None, None, None).await?;
             if out.rc != 0 {
                 return Err(Error::new(
                     &self.label,
