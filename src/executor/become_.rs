@@ -3,17 +3,20 @@
 //! connection.
 
 use super::action::ActionCall;
-use crate::connection::Connection;
+use crate::connection::options::Secret;
+use crate::connection::{BecomeConnection, BecomeMethod, BecomeSpec, Connection};
 use crate::template::Vars;
 use std::sync::Arc;
 
 /// The settings in force for one task on one host.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct BecomeSettings {
     pub method: String,
     pub user: String,
     pub flags: Option<String>,
     pub exe: Option<String>,
+    /// From `ansible_become_password` (or `_pass`), else `-K`. Never printed.
+    pub password: Option<Secret>,
 }
 
 /// Resolve `become` for this call; `None` when the task does not become another user.
@@ -45,6 +48,12 @@ pub fn resolve(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Result<Option<Bec
         user: text("become_user", "ansible_become_user")?.unwrap_or_else(|| opts.become_user.clone()),
         flags: text("become_flags", "ansible_become_flags")?,
         exe: text("become_exe", "ansible_become_exe")?,
+        password: match text("ansible_become_password", "ansible_become_password")?
+            .or(text("ansible_become_pass", "ansible_become_pass")?)
+        {
+            Some(p) => Some(Secret::new(p)),
+            None => opts.become_password.clone(),
+        },
     }))
 }
 
@@ -58,9 +67,18 @@ pub fn wrap(
     }
     match resolve(call, vars)? {
         None => Ok(conn),
-        Some(s) => Err(format!(
-            "become (method {}, user {}) is not available in this build yet",
-            s.method, s.user
-        )),
+        Some(s) => {
+            let Some(method) = BecomeMethod::parse(&s.method) else {
+                return Err(format!(
+                    "become_method '{}' is not supported; use sudo or su",
+                    s.method
+                ));
+            };
+            let mut spec = BecomeSpec::new(method).user(s.user);
+            spec.flags = s.flags;
+            spec.exe = s.exe;
+            spec.password = s.password;
+            Ok(Arc::new(BecomeConnection::new(conn, spec)))
+        }
     }
 }
