@@ -11,3 +11,8 @@ pub mod registry;
 pub mod table;
 
 pub use context::{ModuleCtx, ModuleFn, Outcome};
+
+mod cmd_common;
+mod command;
+#[cfg(test)]
+mod test_support;
