@@ -27,9 +27,14 @@ impl Guard {
     /// trip, and the check-mode rule: only a guard that says "would run" reports changed;
     /// without `creates`/`removes` check mode skips.
     pub async fn decide(&self, ctx: &ModuleCtx<'_>) -> connection::Result<Decision> {
+        self.decide_for(ctx, ctx.check).await
+    }
+
+    /// [`Guard::decide`] with check mode given by the caller (`script` handles it itself).
+    pub async fn decide_for(&self, ctx: &ModuleCtx<'_>, check: bool) -> connection::Result<Decision> {
         let mut base = empty_result();
         if self.chdir.is_none() && self.creates.is_none() && self.removes.is_none() {
-            return Ok(if ctx.check {
+            return Ok(if check {
                 Decision::Done(would_run(base, true))
             } else {
                 Decision::Run
@@ -61,7 +66,7 @@ impl Guard {
                 "Unable to change directory before execution: [Errno 2] No such file or directory: '{dir}'"
             ))));
         }
-        let verb = if ctx.check { "Would" } else { "Did" };
+        let verb = if check { "Would" } else { "Did" };
         if let Some(c) = &self.creates
             && found("creates")
         {
@@ -86,7 +91,7 @@ impl Guard {
             )));
         }
         let guarded = self.creates.is_some() || self.removes.is_some();
-        Ok(if ctx.check {
+        Ok(if check {
             Decision::Done(would_run(base, !guarded))
         } else {
             Decision::Run

@@ -14,5 +14,8 @@ pub use context::{ModuleCtx, ModuleFn, Outcome};
 
 mod cmd_common;
 mod command;
+mod raw;
+mod script;
+mod shell;
 #[cfg(test)]
 mod test_support;
