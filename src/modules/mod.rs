@@ -12,10 +12,19 @@ pub mod table;
 
 pub use context::{ModuleCtx, ModuleFn, Outcome};
 
+mod add_host;
+mod assert;
 mod cmd_common;
 mod command;
+mod debug;
+mod fail;
+mod group_by;
+mod pause;
+mod ping;
 mod raw;
 mod script;
+mod set_fact;
 mod shell;
 #[cfg(test)]
 mod test_support;
+mod wait_for_connection;
