@@ -19,6 +19,7 @@ mod command;
 mod debug;
 mod fail;
 mod group_by;
+mod include_vars;
 mod pause;
 mod ping;
 mod raw;
