@@ -25,6 +25,8 @@ mod ping;
 mod raw;
 mod script;
 mod set_fact;
+mod setup;
+mod setup_facts;
 mod shell;
 #[cfg(test)]
 mod test_support;
