@@ -29,5 +29,7 @@ mod setup;
 mod setup_facts;
 mod shell;
 #[cfg(test)]
+mod ssh_module_tests;
+#[cfg(test)]
 mod test_support;
 mod wait_for_connection;

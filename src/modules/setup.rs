@@ -73,7 +73,11 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
         );
         f.insert("module_setup".into(), Value::Bool(true));
         if !filters.is_empty() {
-            f.retain(|k, _| filters.iter().any(|r| r.is_match(k) || r.is_match(&format!("ansible_{k}"))));
+            f.retain(|k, _| {
+                filters
+                    .iter()
+                    .any(|r| r.is_match(k) || r.is_match(&format!("ansible_{k}")))
+            });
         }
         Ok(Outcome::ok().with("ansible_facts", Value::Map(f)))
     })

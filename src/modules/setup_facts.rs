@@ -96,18 +96,60 @@ fn os_family(dist: &str, id_like: &str) -> String {
         (
             "RedHat",
             &[
-                "RedHat", "Fedora", "CentOS", "Scientific", "OracleLinux", "Amazon", "Virtuozzo", "XenServer",
-                "Alibaba", "EulerOS", "openEuler", "AlmaLinux", "Rocky", "TencentOS", "EuroLinux",
-                "Kylin Linux Advanced Server", "MIRACLE", "CloudLinux",
+                "RedHat",
+                "Fedora",
+                "CentOS",
+                "Scientific",
+                "OracleLinux",
+                "Amazon",
+                "Virtuozzo",
+                "XenServer",
+                "Alibaba",
+                "EulerOS",
+                "openEuler",
+                "AlmaLinux",
+                "Rocky",
+                "TencentOS",
+                "EuroLinux",
+                "Kylin Linux Advanced Server",
+                "MIRACLE",
+                "CloudLinux",
             ],
         ),
         (
             "Debian",
-            &["Ubuntu", "Debian", "Raspbian", "Neon", "KDE neon", "Linux Mint", "SteamOS", "Devuan", "Kali", "Cumulus Linux", "Pop!_OS", "Parrot", "Uos", "Deepin", "OSMC"],
+            &[
+                "Ubuntu",
+                "Debian",
+                "Raspbian",
+                "Neon",
+                "KDE neon",
+                "Linux Mint",
+                "SteamOS",
+                "Devuan",
+                "Kali",
+                "Cumulus Linux",
+                "Pop!_OS",
+                "Parrot",
+                "Uos",
+                "Deepin",
+                "OSMC",
+            ],
         ),
         (
             "Suse",
-            &["SuSE", "SLES", "SLED", "openSUSE", "openSUSE Tumbleweed", "SLES_SAP", "SUSE_LINUX", "openSUSE Leap", "SL-Micro", "openSUSE MicroOS"],
+            &[
+                "SuSE",
+                "SLES",
+                "SLED",
+                "openSUSE",
+                "openSUSE Tumbleweed",
+                "SLES_SAP",
+                "SUSE_LINUX",
+                "openSUSE Leap",
+                "SL-Micro",
+                "openSUSE MicroOS",
+            ],
         ),
         ("Archlinux", &["Archlinux", "Antergos", "Manjaro"]),
         ("Alpine", &["Alpine"]),
@@ -205,7 +247,11 @@ pub fn platform(sec: &HashMap<String, String>, f: &mut Map) {
     let domain = fqdn.split_once('.').map(|(_, d)| d.to_string()).unwrap_or_default();
     f.insert("fqdn".into(), s(fqdn));
     f.insert("domain".into(), s(domain));
-    if let Some(bits) = sec.get("long_bit").map(|t| t.trim().to_string()).filter(|b| !b.is_empty()) {
+    if let Some(bits) = sec
+        .get("long_bit")
+        .map(|t| t.trim().to_string())
+        .filter(|b| !b.is_empty())
+    {
         let arch = match (machine.as_str(), bits.as_str()) {
             ("x86_64", "32") => "i386".to_string(),
             ("aarch64", "32") => "arm".to_string(),
@@ -236,8 +282,14 @@ pub fn hardware(sec: &HashMap<String, String>, f: &mut Map) {
         f.insert("swapfree_mb".into(), Value::Int(m("SwapFree")));
         let pair = |a: &[(&str, i64)]| Value::Map(a.iter().map(|(k, v)| (k.to_string(), Value::Int(*v))).collect());
         let mut mm = Map::new();
-        mm.insert("real".into(), pair(&[("total", total), ("used", total - free), ("free", free)]));
-        mm.insert("nocache".into(), pair(&[("free", nocache_free), ("used", total - nocache_free)]));
+        mm.insert(
+            "real".into(),
+            pair(&[("total", total), ("used", total - free), ("free", free)]),
+        );
+        mm.insert(
+            "nocache".into(),
+            pair(&[("free", nocache_free), ("used", total - nocache_free)]),
+        );
         mm.insert(
             "swap".into(),
             pair(&[
@@ -250,7 +302,10 @@ pub fn hardware(sec: &HashMap<String, String>, f: &mut Map) {
         f.insert("memory_mb".into(), Value::Map(mm));
     }
     let cpu = lines(sec.get("cpuinfo"));
-    let field = |l: &str| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()));
+    let field = |l: &str| {
+        l.split_once(':')
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+    };
     let mut vcpus = 0i64;
     let mut sockets: Vec<String> = Vec::new();
     let (mut cores, mut siblings) = (0i64, 0i64);
@@ -322,7 +377,12 @@ pub fn date_time(sec: &HashMap<String, String>, f: &mut Map) {
     let secs: i64 = epoch.parse().unwrap_or(0);
     let (uy, um, ud) = civil_from_days(secs.div_euclid(86_400));
     let r = secs.rem_euclid(86_400);
-    let utc = format!("{uy:04}-{um:02}-{ud:02}T{:02}:{:02}:{:02}", r / 3600, r / 60 % 60, r % 60);
+    let utc = format!(
+        "{uy:04}-{um:02}-{ud:02}T{:02}:{:02}:{:02}",
+        r / 3600,
+        r / 60 % 60,
+        r % 60
+    );
     put("iso8601_micro", format!("{utc}.{micros}Z"));
     put("iso8601", format!("{utc}Z"));
     put("iso8601_basic", format!("{y}{mo}{d}T{h}{mi}{se}{micros}"));
@@ -337,7 +397,11 @@ pub fn date_time(sec: &HashMap<String, String>, f: &mut Map) {
 pub fn env(sec: &HashMap<String, String>, f: &mut Map) {
     let text = sec.get("env").map(String::as_str).unwrap_or("");
     let text = text.strip_suffix('\n').unwrap_or(text);
-    let items: Vec<&str> = if text.contains('\0') { text.split('\0').collect() } else { text.lines().collect() };
+    let items: Vec<&str> = if text.contains('\0') {
+        text.split('\0').collect()
+    } else {
+        text.lines().collect()
+    };
     let mut m = Map::new();
     for item in items {
         if let Some((k, v)) = item.split_once('=')
@@ -356,7 +420,14 @@ pub fn user(sec: &HashMap<String, String>, f: &mut Map) {
     if let Some(name) = id.first() {
         f.insert("user_id".into(), s(name.trim()));
     }
-    for (i, k) in [(1, "user_uid"), (2, "user_gid"), (1, "effective_user_id"), (2, "effective_group_id"), (3, "real_user_id"), (4, "real_group_id")] {
+    for (i, k) in [
+        (1, "user_uid"),
+        (2, "user_gid"),
+        (1, "effective_user_id"),
+        (2, "effective_group_id"),
+        (3, "real_user_id"),
+        (4, "real_group_id"),
+    ] {
         if let Some(n) = num(i) {
             f.insert(k.into(), Value::Int(n));
         }
@@ -369,7 +440,11 @@ pub fn user(sec: &HashMap<String, String>, f: &mut Map) {
             f.insert("user_shell".into(), s(*shell));
         }
     }
-    if let Some(mid) = sec.get("machine_id").map(|t| t.trim().to_string()).filter(|m| !m.is_empty()) {
+    if let Some(mid) = sec
+        .get("machine_id")
+        .map(|t| t.trim().to_string())
+        .filter(|m| !m.is_empty())
+    {
         f.insert("machine_id".into(), s(mid));
     }
 }
@@ -415,10 +490,18 @@ pub fn pkg_mgr(sec: &HashMap<String, String>, f: &mut Map) {
         _ => None,
     };
     let any = || {
-        [("apt-get", "apt"), ("dnf5", "dnf5"), ("dnf", "dnf"), ("yum", "yum"), ("zypper", "zypper"), ("pacman", "pacman"), ("apk", "apk")]
-            .into_iter()
-            .find(|(b, _)| has(b))
-            .map(|(_, m)| m)
+        [
+            ("apt-get", "apt"),
+            ("dnf5", "dnf5"),
+            ("dnf", "dnf"),
+            ("yum", "yum"),
+            ("zypper", "zypper"),
+            ("pacman", "pacman"),
+            ("apk", "apk"),
+        ]
+        .into_iter()
+        .find(|(b, _)| has(b))
+        .map(|(_, m)| m)
     };
     f.insert("pkg_mgr".into(), s(by_family.or_else(any).unwrap_or("unknown")));
 }
@@ -439,7 +522,11 @@ pub fn network(sec: &HashMap<String, String>, f: &mut Map) {
             let dev = w.get(1)?.trim_end_matches(':').to_string();
             let i = w.iter().position(|x| *x == "inet")?;
             let (ip, prefix) = w.get(i + 1)?.split_once('/')?;
-            let brd = w.iter().position(|x| *x == "brd").and_then(|j| w.get(j + 1)).map(|b| b.to_string());
+            let brd = w
+                .iter()
+                .position(|x| *x == "brd")
+                .and_then(|j| w.get(j + 1))
+                .map(|b| b.to_string());
             Some(Addr {
                 dev,
                 ip: ip.to_string(),
@@ -448,23 +535,41 @@ pub fn network(sec: &HashMap<String, String>, f: &mut Map) {
             })
         })
         .collect();
-    let all: Vec<Value> = addrs.iter().filter(|a| !a.ip.starts_with("127.")).map(|a| s(a.ip.clone())).collect();
+    let all: Vec<Value> = addrs
+        .iter()
+        .filter(|a| !a.ip.starts_with("127."))
+        .map(|a| s(a.ip.clone()))
+        .collect();
     f.insert("all_ipv4_addresses".into(), Value::List(all));
     let route: Vec<&str> = sec
         .get("route")
         .and_then(|t| t.lines().next())
         .map(|l| l.split_whitespace().collect())
         .unwrap_or_default();
-    let after = |k: &str| route.iter().position(|x| *x == k).and_then(|i| route.get(i + 1)).map(|x| x.to_string());
+    let after = |k: &str| {
+        route
+            .iter()
+            .position(|x| *x == k)
+            .and_then(|i| route.get(i + 1))
+            .map(|x| x.to_string())
+    };
     let mut d = Map::new();
     if let (Some(dev), Some(src)) = (after("dev"), after("src")) {
         d.insert("address".into(), s(src.clone()));
         d.insert("alias".into(), s(dev.clone()));
-        if let Some(a) = addrs.iter().find(|a| a.ip == src && a.dev == dev).or(addrs.iter().find(|a| a.ip == src)) {
+        if let Some(a) = addrs
+            .iter()
+            .find(|a| a.ip == src && a.dev == dev)
+            .or(addrs.iter().find(|a| a.ip == src))
+        {
             if let Some(b) = &a.brd {
                 d.insert("broadcast".into(), s(b.clone()));
             }
-            let mask = if a.prefix == 0 { 0 } else { u32::MAX << (32 - a.prefix.min(32)) };
+            let mask = if a.prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - a.prefix.min(32))
+            };
             let ip: Option<u32> = a.ip.parse::<std::net::Ipv4Addr>().ok().map(u32::from);
             d.insert("netmask".into(), s(std::net::Ipv4Addr::from(mask).to_string()));
             if let Some(ip) = ip {
@@ -476,7 +581,10 @@ pub fn network(sec: &HashMap<String, String>, f: &mut Map) {
             d.insert("gateway".into(), s(gw));
         }
         d.insert("interface".into(), s(dev.clone()));
-        if let Some(l) = lines(sec.get("links")).into_iter().find(|l| l.split_whitespace().next() == Some(dev.as_str())) {
+        if let Some(l) = lines(sec.get("links"))
+            .into_iter()
+            .find(|l| l.split_whitespace().next() == Some(dev.as_str()))
+        {
             let w: Vec<&str> = l.split_whitespace().collect();
             if let Some(mac) = w.get(1) {
                 d.insert("macaddress".into(), s(*mac));

@@ -15,6 +15,8 @@ pub struct Fixture {
     pub templar: Templar,
     pub vars: Arc<dyn Vars>,
     pub search: Vec<PathBuf>,
+    /// One runtime for the fixture's life: an ssh session's tasks live in it.
+    pub rt: tokio::runtime::Runtime,
 }
 
 impl Fixture {
@@ -31,6 +33,7 @@ impl Fixture {
             templar: Templar::new(TemplarContext::default()),
             vars: Arc::new(MapVars::new(vars)),
             search,
+            rt: rt(),
         }
     }
 
@@ -50,7 +53,7 @@ impl Fixture {
             vars: &self.vars,
             search_dirs: &self.search,
         };
-        rt().block_on(f(&ctx)).unwrap_or_else(|e| panic!("{e}"))
+        self.rt.block_on(f(&ctx)).unwrap_or_else(|e| panic!("{e}"))
     }
 }
 

@@ -72,7 +72,11 @@ fn parses_recorded_probes() {
             Value::List(vec![Value::str("10.0.0.5"), Value::str("172.17.0.1")]),
         ),
         (&rocky, "date_time.iso8601", Value::str("2024-03-05T13:07:09Z")),
-        (&rocky, "date_time.iso8601_micro", Value::str("2024-03-05T13:07:09.123456Z")),
+        (
+            &rocky,
+            "date_time.iso8601_micro",
+            Value::str("2024-03-05T13:07:09.123456Z"),
+        ),
         (&rocky, "date_time.date", Value::str("2024-03-05")),
         (&rocky, "date_time.tz_offset", Value::str("+0100")),
         (&rocky, "date_time.weekday", Value::str("Tuesday")),
@@ -95,7 +99,11 @@ fn parses_recorded_probes() {
         (&ubuntu, "service_mgr", Value::str("sysvinit")),
         (&ubuntu, "fqdn", Value::str("ubu")),
         (&ubuntu, "processor_vcpus", Value::Int(2)),
-        (&ubuntu, "date_time.iso8601_micro", Value::str("2024-01-01T00:00:00.000000Z")),
+        (
+            &ubuntu,
+            "date_time.iso8601_micro",
+            Value::str("2024-01-01T00:00:00.000000Z"),
+        ),
         (&ubuntu, "env.B", Value::str("2")),
         (&ubuntu, "default_ipv4", Value::Map(Map::new())),
         (&alpine, "distribution", Value::str("Alpine")),
@@ -121,7 +129,10 @@ fn subsets_and_filters() {
     assert_eq!(wanted(&["all".into(), "!hardware".into()]), Ok((false, true)));
     assert!(wanted(&["bogus".into()]).is_err());
     let r = glob_regex("ansible_distribution*").ok();
-    assert!(r.as_ref().is_some_and(|r| r.is_match("ansible_distribution_version") && !r.is_match("ansible_os_family")));
+    assert!(
+        r.as_ref()
+            .is_some_and(|r| r.is_match("ansible_distribution_version") && !r.is_match("ansible_os_family"))
+    );
     let r = glob_regex("eth[0-2]").ok();
     assert!(r.as_ref().is_some_and(|r| r.is_match("eth1") && !r.is_match("eth3")));
 }
@@ -132,7 +143,12 @@ fn gathers_this_machine() {
     let fx = Fixture::new();
     let o = fx.run(super::run, &args(&[]), false);
     assert!(!o.failed && !o.changed, "{o:?}");
-    let f = o.data.get("ansible_facts").and_then(Value::as_map).cloned().unwrap_or_default();
+    let f = o
+        .data
+        .get("ansible_facts")
+        .and_then(Value::as_map)
+        .cloned()
+        .unwrap_or_default();
     let cmd = |c: &str| {
         std::process::Command::new("sh")
             .arg("-c")
@@ -146,24 +162,61 @@ fn gathers_this_machine() {
         ("architecture", Value::Str(cmd("uname -m"))),
         ("nodename", Value::Str(cmd("uname -n"))),
         ("user_id", Value::Str(cmd("id -un"))),
-        ("processor_vcpus", Value::Int(cmd("grep -c ^processor /proc/cpuinfo").parse().unwrap_or(-1))),
+        (
+            "processor_vcpus",
+            Value::Int(cmd("grep -c ^processor /proc/cpuinfo").parse().unwrap_or(-1)),
+        ),
         (
             "memtotal_mb",
-            Value::Int(cmd("awk '/^MemTotal:/{print int($2/1024)}' /proc/meminfo").parse().unwrap_or(-1)),
+            Value::Int(
+                cmd("awk '/^MemTotal:/{print int($2/1024)}' /proc/meminfo")
+                    .parse()
+                    .unwrap_or(-1),
+            ),
         ),
         ("module_setup", Value::Bool(true)),
     ];
     for (k, want) in expect {
         assert_eq!(f.get(k), Some(&want), "{k}");
     }
-    for k in ["distribution", "os_family", "date_time", "env", "service_mgr", "pkg_mgr", "default_ipv4"] {
+    for k in [
+        "distribution",
+        "os_family",
+        "date_time",
+        "env",
+        "service_mgr",
+        "pkg_mgr",
+        "default_ipv4",
+    ] {
         assert!(f.contains_key(k), "{k} missing");
     }
     if std::env::var("SETUP_PRINT").is_ok() {
-        let show: Map = f.iter().filter(|(k, _)| *k != "env").map(|(k, v)| (k.clone(), v.clone())).collect();
-        println!("{}", serde_json::to_string_pretty(&Value::Map(show)).unwrap_or_default());
+        let show: Map = f
+            .iter()
+            .filter(|(k, _)| *k != "env")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&Value::Map(show)).unwrap_or_default()
+        );
     }
-    let o = fx.run(super::run, &args(&[("gather_subset", Value::str("!all")), ("filter", Value::str("ansible_distribution*"))]), false);
-    let f = o.data.get("ansible_facts").and_then(Value::as_map).cloned().unwrap_or_default();
-    assert!(f.contains_key("distribution") && !f.contains_key("os_family") && !f.contains_key("memtotal_mb"), "{f:?}");
+    let o = fx.run(
+        super::run,
+        &args(&[
+            ("gather_subset", Value::str("!all")),
+            ("filter", Value::str("ansible_distribution*")),
+        ]),
+        false,
+    );
+    let f = o
+        .data
+        .get("ansible_facts")
+        .and_then(Value::as_map)
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        f.contains_key("distribution") && !f.contains_key("os_family") && !f.contains_key("memtotal_mb"),
+        "{f:?}"
+    );
 }
