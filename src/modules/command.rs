@@ -243,7 +243,8 @@ mod tests {
         let d = fx.dir.path().display().to_string();
         let out = fx.dir.path().join("out");
         let touch = format!("touch {}", out.display());
-        let cases: Vec<(Vec<(&str, Value)>, bool, bool, bool, &str)> = vec![
+        type Case<'a> = (Vec<(&'a str, Value)>, bool, bool, bool, &'a str);
+        let cases: Vec<Case> = vec![
             // args, check, changed, skipped, msg
             (
                 vec![("creates", Value::str(format!("{d}/*.txt")))],

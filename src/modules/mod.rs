@@ -12,24 +12,24 @@ pub mod table;
 
 pub use context::{ModuleCtx, ModuleFn, Outcome};
 
-mod add_host;
-mod assert;
+pub mod add_host;
+pub mod assert;
 mod cmd_common;
-mod command;
-mod debug;
-mod fail;
-mod group_by;
-mod include_vars;
-mod pause;
-mod ping;
-mod raw;
-mod script;
-mod set_fact;
-mod setup;
+pub mod command;
+pub mod debug;
+pub mod fail;
+pub mod group_by;
+pub mod include_vars;
+pub mod pause;
+pub mod ping;
+pub mod raw;
+pub mod script;
+pub mod set_fact;
+pub mod setup;
 mod setup_facts;
-mod shell;
+pub mod shell;
 #[cfg(test)]
 mod ssh_module_tests;
 #[cfg(test)]
 mod test_support;
-mod wait_for_connection;
+pub mod wait_for_connection;

@@ -45,17 +45,16 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
             Ok(p) => p,
             Err(msg) => return Ok(Outcome::fail(msg)),
         };
-        if plan.guard.creates.is_some() || plan.guard.removes.is_some() || plan.guard.chdir.is_some() {
-            if let Decision::Done(o) = plan.guard.decide_for(ctx, false).await? {
-                if o.failed {
-                    return Ok(o);
-                }
-                return Ok(Outcome {
-                    skipped: true,
-                    msg: o.msg,
-                    ..Outcome::default()
-                });
+        let guarded = plan.guard.creates.is_some() || plan.guard.removes.is_some() || plan.guard.chdir.is_some();
+        if guarded && let Decision::Done(o) = plan.guard.decide_for(ctx, false).await? {
+            if o.failed {
+                return Ok(o);
             }
+            return Ok(Outcome {
+                skipped: true,
+                msg: o.msg,
+                ..Outcome::default()
+            });
         }
         if ctx.check {
             return Ok(Outcome {

@@ -312,11 +312,7 @@ pub fn hardware(sec: &HashMap<String, String>, f: &mut Map) {
     for l in cpu {
         match field(l) {
             Some((k, _)) if k == "processor" => vcpus += 1,
-            Some((k, v)) if k == "physical id" => {
-                if !sockets.contains(&v) {
-                    sockets.push(v);
-                }
-            }
+            Some((k, v)) if k == "physical id" && !sockets.contains(&v) => sockets.push(v),
             Some((k, v)) if k == "cpu cores" => cores = v.parse().unwrap_or(cores),
             Some((k, v)) if k == "siblings" => siblings = v.parse().unwrap_or(siblings),
             _ => {}
