@@ -21,11 +21,16 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
             Decision::Done(o) => return Ok(o.with("cmd", words_value(&argv))),
             Decision::Run => {}
         }
-        let line = match build_line(&argv, expand).and_then(|l| Ok(format!("{}{l}", guard.cd_prefix()?))) {
+        let line = match build_line(&argv, expand)
+            .and_then(|l| Ok(format!("{}{}{l}", guard.cd_prefix()?, found_check(&argv, expand)?)))
+        {
             Ok(l) => l,
             Err(e) => return Ok(Outcome::fail(e.to_string())),
         };
-        run_line(ctx, line, stdin, words_value(&argv), strip).await
+        let o = run_line(ctx, line, stdin, words_value(&argv), strip).await?;
+        let missing = o.data.get("rc") == Some(&Value::Int(127))
+            && o.data.get("stderr").and_then(Value::as_str) == Some(NOT_FOUND);
+        Ok(if missing { not_found(&argv) } else { o })
     })
 }
 
@@ -71,6 +76,34 @@ fn prepare(a: &Args<'_>) -> Result<Prepared, String> {
         a.bool("strip_empty_ends", true)?,
         a.bool("expand_argument_vars", true)?,
     ))
+}
+
+/// What the host prints (to stderr, with rc 127) when the program does not exist.
+const NOT_FOUND: &str = "@@play: no such command@@";
+
+/// A test that the program exists, so a missing one is reported as Ansible reports it rather
+/// than as the shell's "not found" with rc 127.
+fn found_check(argv: &[String], expand: bool) -> Result<String, quote::QuoteError> {
+    match argv.first() {
+        Some(p) if !p.starts_with('-') => {
+            let word = if expand { expand_word(p)? } else { quote::quote(p)? };
+            Ok(format!(
+                "{{ command -v {word} >/dev/null 2>&1 || {{ printf '%s' '{NOT_FOUND}' >&2; exit 127; }}; }} && "
+            ))
+        }
+        _ => Ok(String::new()),
+    }
+}
+
+/// Ansible's result for a program that could not be started.
+fn not_found(argv: &[String]) -> Outcome {
+    let mut o = Outcome::fail("Error executing command.");
+    o.data.insert("cmd".into(), Value::Str(argv.join(" ")));
+    o.data.insert("rc".into(), Value::Int(2));
+    o.data.insert("stdout".into(), Value::str(""));
+    o.data.insert("stderr".into(), Value::str(""));
+    super::cmd_common::add_lines(&mut o.data);
+    o
 }
 
 /// `["echo", "hi"]` as the result's `cmd`.
@@ -297,6 +330,13 @@ mod tests {
         a.insert("chdir".into(), Value::str(format!("{d}/missing")));
         let o = fx.run(super::run, &a, false);
         assert!(o.failed && o.msg.unwrap_or_default().contains("Unable to change directory"));
+        for missing in ["nosuchcmd_x arg", "/nonexistent/bin"] {
+            let o = fx.run(super::run, &raw(missing), false);
+            assert!(o.failed && !o.changed, "{o:?}");
+            assert_eq!(o.msg.as_deref(), Some("Error executing command."));
+            assert_eq!(o.data.get("rc"), Some(&Value::Int(2)));
+            assert_eq!(o.data.get("cmd").and_then(Value::as_str), Some(missing));
+        }
         let o = fx.run(super::run, &raw("  "), false);
         assert_eq!(o.msg.as_deref(), Some("no command given"));
     }
