@@ -11,3 +11,25 @@ pub mod registry;
 pub mod table;
 
 pub use context::{ModuleCtx, ModuleFn, Outcome};
+
+pub mod add_host;
+pub mod assert;
+mod cmd_common;
+pub mod command;
+pub mod debug;
+pub mod fail;
+pub mod group_by;
+pub mod include_vars;
+pub mod pause;
+pub mod ping;
+pub mod raw;
+pub mod script;
+pub mod set_fact;
+pub mod setup;
+mod setup_facts;
+pub mod shell;
+#[cfg(test)]
+mod ssh_module_tests;
+#[cfg(test)]
+mod test_support;
+pub mod wait_for_connection;

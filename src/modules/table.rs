@@ -4,7 +4,7 @@
 use super::ModuleFn;
 
 /// `(name, code)`, sorted by name and unique (a test keeps it so).
-pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[];
+pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[("command", super::command::run)];
 
 /// The code for a registry name, if it is implemented.
 pub fn implementation(name: &str) -> Option<ModuleFn> {
