@@ -2,9 +2,9 @@
 //! register, handlers fire at the end of a batch, serial batches and failure rules hold, health
 //! gates stop a rollout, unknown host keys refuse the host.
 
-mod support;
 #[path = "support/sshd_hosts.rs"]
 mod sshd_hosts;
+mod support;
 
 use sshd_hosts::SshHosts;
 use support::{play, write_tree};
@@ -59,7 +59,9 @@ fn a_workload_lands_the_same_files_on_every_host_and_a_second_run_changes_nothin
         let env = std::fs::read_to_string(root.path().join(h).join("etc/v.env")).expect("file written");
         assert_eq!(env, format!("version=v1.30.4\nhost={h}\n"));
         let mode = std::os::unix::fs::PermissionsExt::mode(
-            &std::fs::metadata(root.path().join(h).join("etc/v.env")).expect("meta").permissions(),
+            &std::fs::metadata(root.path().join(h).join("etc/v.env"))
+                .expect("meta")
+                .permissions(),
         );
         assert_eq!(mode & 0o777, 0o640, "{h}");
         assert!(root.path().join(h).join("restarted").exists(), "the handler ran on {h}");
@@ -95,7 +97,10 @@ fn serial_batches_run_in_order_and_an_unreachable_host_fails_only_itself() {
     assert_eq!(out.code, 4, "unreachable exits 4\n{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("fatal: [n2]: UNREACHABLE!"), "{}", out.stdout);
     let batches = std::fs::read_to_string(log.path().join("batches")).expect("batches written");
-    assert_eq!(batches, "n1,n2\nn3,n4\nn3,n4\n", "each batch's hosts see their own batch");
+    assert_eq!(
+        batches, "n1,n2\nn3,n4\nn3,n4\n",
+        "each batch's hosts see their own batch"
+    );
     assert!(recap_line(&out.stdout, "n2").contains("unreachable=1"));
     assert!(out.stdout.contains("batch 2 of 2: n3, n4"), "{}", out.stdout);
 }
@@ -130,18 +135,30 @@ fn a_failing_health_gate_stops_the_rollout_before_the_next_batch() {
         "{}",
         out.stderr
     );
-    assert_eq!(out.stdout.matches("FAILED - RETRYING: [n2]").count(), 2, "{}", out.stdout);
+    assert_eq!(
+        out.stdout.matches("FAILED - RETRYING: [n2]").count(),
+        2,
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn an_unknown_host_key_makes_the_host_unreachable_with_the_file_named() {
     let hosts = SshHosts::start(&["n1"]);
     std::fs::write(&hosts.known_hosts, "").expect("empty known_hosts");
-    let dir = project(&hosts, "- hosts: nodes\n  gather_facts: false\n  tasks:\n    - command: 'true'\n");
+    let dir = project(
+        &hosts,
+        "- hosts: nodes\n  gather_facts: false\n  tasks:\n    - command: 'true'\n",
+    );
     let out = play(dir.path(), &["site.yml", "-i", "hosts.yml"]);
     assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("UNREACHABLE!"), "{}", out.stdout);
-    assert!(out.stdout.contains(&hosts.known_hosts.display().to_string()), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&hosts.known_hosts.display().to_string()),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -176,7 +193,10 @@ fn registered_results_conditions_loops_and_rescue() {
     let out = play(dir.path(), &["site.yml", "-i", "hosts.yml"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let recap = recap_line(&out.stdout, "n1");
-    assert!(recap.contains("rescued=1") && recap.contains("ignored=1") && recap.contains("failed=0"), "{recap}");
+    assert!(
+        recap.contains("rescued=1") && recap.contains("ignored=1") && recap.contains("failed=0"),
+        "{recap}"
+    );
     assert!(out.stdout.contains("ok: [n1] => (item=x)"), "{}", out.stdout);
     assert!(out.stdout.contains("skipping: [n1] => (item=y)"), "{}", out.stdout);
 }

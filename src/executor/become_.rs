@@ -69,10 +69,7 @@ pub fn wrap(
         None => Ok(conn),
         Some(s) => {
             let Some(method) = BecomeMethod::parse(&s.method) else {
-                return Err(format!(
-                    "become_method '{}' is not supported; use sudo or su",
-                    s.method
-                ));
+                return Err(format!("become_method '{}' is not supported; use sudo or su", s.method));
             };
             let mut spec = BecomeSpec::new(method).user(s.user);
             spec.flags = s.flags;

@@ -35,6 +35,19 @@ impl HostOutcome {
     }
 }
 
+/// `ignore_errors` / `ignore_unreachable` as they hold for one host.
+#[derive(Clone, Copy, Debug, Default)]
+struct Ignore {
+    errors: bool,
+    unreachable: bool,
+}
+
+impl Ignore {
+    fn applies(self, status: Status) -> bool {
+        (status == Status::Failed && self.errors) || (status == Status::Unreachable && self.unreachable)
+    }
+}
+
 /// What a task run needs besides the host.
 pub struct TaskRun<'a> {
     pub shared: &'a Arc<Shared>,
@@ -99,31 +112,21 @@ impl TaskRun<'_> {
     /// Run the task on `host` and report it.
     pub async fn run(&self, host: &str) -> HostOutcome {
         let vars = self.vars_for(host, &[]);
-        let mut out = self.run_inner(host, &vars).await;
-        let ignore = match self.bool_keyword("ignore_errors", &vars) {
-            Ok(b) => b.unwrap_or(false),
-            Err(_) => false,
+        let flag = |name: &str| self.bool_keyword(name, &vars).ok().flatten().unwrap_or(false);
+        let ignore = Ignore {
+            errors: flag("ignore_errors"),
+            unreachable: flag("ignore_unreachable"),
         };
-        if out.status == Status::Failed && ignore {
-            out.ignored = true;
-        }
-        if out.status == Status::Unreachable
-            && self
-                .bool_keyword("ignore_unreachable", &vars)
-                .ok()
-                .flatten()
-                .unwrap_or(false)
-        {
-            out.ignored = true;
-        }
+        let mut out = self.run_inner(host, &vars, ignore).await;
+        out.ignored = ignore.applies(out.status);
         out
     }
 
-    async fn run_inner(&self, host: &str, vars: &Arc<dyn Vars>) -> HostOutcome {
+    async fn run_inner(&self, host: &str, vars: &Arc<dyn Vars>, ignore: Ignore) -> HostOutcome {
         let no_log = self.bool_keyword("no_log", vars).ok().flatten().unwrap_or(false);
         let delegated = match self.render_keyword("delegate_to", vars) {
             Ok(v) => v.filter(|v| !v.is_null()).map(|v| v.to_string()),
-            Err(e) => return self.finish_failed(host, None, e, no_log),
+            Err(e) => return self.finish_failed(host, None, e, no_log, ignore),
         };
         let register = self.keyword("register").map(|r| r.value.to_string());
 
@@ -131,25 +134,31 @@ impl TaskRun<'_> {
             // No loop: all conditions first.
             match self.conditions_hold(vars, true) {
                 Ok(true) => {}
-                Ok(false) => return self.finish_skipped(host, delegated, register.as_deref(), None),
-                Err(e) => return self.finish_failed(host, delegated, e, no_log),
+                Ok(false) => return self.finish_skipped(host, delegated, register.as_deref()),
+                Err(e) => return self.finish_failed(host, delegated, e, no_log, ignore),
             }
             let result = self
                 .run_once(host, vars, delegated.as_deref(), register.as_deref())
                 .await;
-            return self.finish(host, delegated, result, register.as_deref(), no_log, None);
+            return self.finish(host, delegated, result, register.as_deref(), no_log, None, ignore);
         };
 
         // A loop: inherited conditions once, the task's own per item (as Ansible does).
         match self.conditions_hold(vars, false) {
             Ok(true) => {}
-            Ok(false) => return self.finish_skipped(host, delegated, register.as_deref(), None),
-            Err(e) => return self.finish_failed(host, delegated, e, no_log),
+            Ok(false) => return self.finish_skipped(host, delegated, register.as_deref()),
+            Err(e) => return self.finish_failed(host, delegated, e, no_log, ignore),
         }
         let items = match loop_items(&self.shared.templar, looping, &self.task.task.loop_control, vars) {
             Ok(items) => items,
             Err(e) => {
-                return self.finish_failed(host, delegated, format!("{e} (in {})", task_place(self.task)), no_log);
+                return self.finish_failed(
+                    host,
+                    delegated,
+                    format!("{e} (in {})", task_place(self.task)),
+                    no_log,
+                    ignore,
+                );
             }
         };
         let pause = self
@@ -186,7 +195,7 @@ impl TaskRun<'_> {
             r.insert("ansible_loop_var".into(), Value::str(item.var_name.clone()));
             let st = status_of(&r);
             if st == Status::Unreachable {
-                return self.finish(host, delegated, r, register.as_deref(), no_log, None);
+                return self.finish(host, delegated, r, register.as_deref(), no_log, None, ignore);
             }
             any_changed |= st == Status::Changed;
             any_failed |= st == Status::Failed;
@@ -226,7 +235,15 @@ impl TaskRun<'_> {
         } else if any_changed {
             status = Status::Changed;
         }
-        self.finish(host, delegated, summary, register.as_deref(), no_log, Some(status))
+        self.finish(
+            host,
+            delegated,
+            summary,
+            register.as_deref(),
+            no_log,
+            Some(status),
+            ignore,
+        )
     }
 
     /// Inherited conditions, and the task's own when `own` is true.
@@ -347,19 +364,28 @@ impl TaskRun<'_> {
         Ok(())
     }
 
-    fn finish_skipped(
+    fn finish_skipped(&self, host: &str, delegated: Option<String>, register: Option<&str>) -> HostOutcome {
+        let r = skipped_result();
+        self.finish(
+            host,
+            delegated,
+            r,
+            register,
+            false,
+            Some(Status::Skipped),
+            Ignore::default(),
+        )
+    }
+
+    fn finish_failed(
         &self,
         host: &str,
         delegated: Option<String>,
-        register: Option<&str>,
-        _why: Option<String>,
+        msg: String,
+        no_log: bool,
+        ignore: Ignore,
     ) -> HostOutcome {
-        let r = skipped_result();
-        self.finish(host, delegated, r, register, false, Some(Status::Skipped))
-    }
-
-    fn finish_failed(&self, host: &str, delegated: Option<String>, msg: String, no_log: bool) -> HostOutcome {
-        self.finish(host, delegated, failed_result(msg), None, no_log, None)
+        self.finish(host, delegated, failed_result(msg), None, no_log, None, ignore)
     }
 
     /// Register, apply facts, report, and say what to notify.
@@ -371,6 +397,7 @@ impl TaskRun<'_> {
         register: Option<&str>,
         no_log: bool,
         status: Option<Status>,
+        ignore: Ignore,
     ) -> HostOutcome {
         let status = status.unwrap_or_else(|| status_of(&result));
         if let Some(name) = register {
@@ -384,7 +411,7 @@ impl TaskRun<'_> {
                 status,
                 item: None,
                 result: censor(&result, no_log),
-                ignored: false,
+                ignored: ignore.applies(status),
                 show_result: self.task.task.action.module.name == "debug" && !looped,
                 loop_summary: looped,
             });

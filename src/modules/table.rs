@@ -4,7 +4,23 @@
 use super::ModuleFn;
 
 /// `(name, code)`, sorted by name and unique (a test keeps it so).
-pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[("command", super::command::run)];
+pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
+    ("add_host", super::add_host::run),
+    ("assert", super::assert::run),
+    ("command", super::command::run),
+    ("debug", super::debug::run),
+    ("fail", super::fail::run),
+    ("group_by", super::group_by::run),
+    ("include_vars", super::include_vars::run),
+    ("pause", super::pause::run),
+    ("ping", super::ping::run),
+    ("raw", super::raw::run),
+    ("script", super::script::run),
+    ("set_fact", super::set_fact::run),
+    ("setup", super::setup::run),
+    ("shell", super::shell::run),
+    ("wait_for_connection", super::wait_for_connection::run),
+];
 
 /// The code for a registry name, if it is implemented.
 pub fn implementation(name: &str) -> Option<ModuleFn> {

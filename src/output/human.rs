@@ -79,8 +79,16 @@ impl Human {
                 }
                 let mut t = format!("{}: {who}{item}", r.status.word());
                 if r.show_result || self.verbosity > 0 {
+                    let mut shown = shown(&r.result, !r.show_result);
+                    if r.item.is_some()
+                        && let Value::Map(m) = &mut shown
+                    {
+                        for k in ["item", "ansible_loop_var", "ansible_index_var"] {
+                            m.shift_remove(k);
+                        }
+                    }
                     t.push_str(" => ");
-                    t.push_str(&pyjson::indented(&shown(&r.result, !r.show_result)));
+                    t.push_str(&pyjson::indented(&shown));
                 }
                 t
             }
@@ -88,7 +96,12 @@ impl Human {
                 if r.loop_summary {
                     return;
                 }
-                format!("skipping: {who}{item}")
+                // ansible-playbook leaves a space after a skipped item.
+                if r.item.is_some() {
+                    format!("skipping: {who}{item} ")
+                } else {
+                    format!("skipping: {who}")
+                }
             }
             Status::Failed => match &r.item {
                 Some(i) => format!(

@@ -31,7 +31,11 @@ fn keygen(path: &Path) {
         .arg(path)
         .output()
         .expect("ssh-keygen runs");
-    assert!(out.status.success(), "ssh-keygen: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ssh-keygen: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn free_port() -> u16 {
@@ -113,7 +117,10 @@ impl SshHosts {
     pub fn inventory(&self, groups: &[(&str, &[&str])]) -> String {
         let mut s = String::from("all:\n  hosts:\n");
         for h in &self.hosts {
-            s.push_str(&format!("    {}:\n      ansible_host: 127.0.0.1\n      ansible_port: {}\n", h.name, h.port));
+            s.push_str(&format!(
+                "    {}:\n      ansible_host: 127.0.0.1\n      ansible_port: {}\n",
+                h.name, h.port
+            ));
         }
         s.push_str(&format!(
             "  vars:\n    ansible_user: root\n    ansible_ssh_private_key_file: {}\n    ansible_ssh_common_args: -o UserKnownHostsFile={}\n",
