@@ -169,7 +169,7 @@ pub async fn call_module(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Map {
         }
     };
     match outcome {
-        Ok(o) => with_diff(o),
+        Ok(o) => engine_fields(with_diff(o), call),
         Err(e) if e.is_unreachable() => unreachable_result(e.to_string()),
         Err(e) => failed_result(e.to_string()),
     }
@@ -313,4 +313,29 @@ fn search_dirs(call: &ActionCall<'_>) -> Vec<PathBuf> {
         }
     }
     dirs
+}
+
+/// Fields a module leaves for the engine: `_verbosity` (debug: skip below that `-v`), and
+/// `warnings` (shown once, as Ansible does); neither is registered.
+fn engine_fields(mut r: Map, call: &ActionCall<'_>) -> Map {
+    r.shift_remove("_ansible_facts_cacheable");
+    if let Some(v) = r.shift_remove("_verbosity") {
+        let needed = match v {
+            Value::Int(i) => i,
+            _ => 0,
+        };
+        if needed > i64::from(call.shared.opts.verbosity) {
+            let mut skipped = Map::new();
+            skipped.insert("changed".into(), Value::Bool(false));
+            skipped.insert("skipped_reason".into(), Value::str("Verbosity threshold not met."));
+            skipped.insert("skipped".into(), Value::Bool(true));
+            return skipped;
+        }
+    }
+    if let Some(Value::List(warnings)) = r.shift_remove("warnings") {
+        for w in warnings {
+            call.shared.reporter.emit(Event::Warning(w.to_string()));
+        }
+    }
+    r
 }

@@ -59,14 +59,17 @@ impl RunState {
         });
     }
 
-    /// Every host seen, in the order first seen, with its counters.
+    /// Every host seen, sorted by name as ansible-playbook's recap is, with its counters.
     pub fn recap(&self) -> Vec<(String, Stats)> {
-        self.hosts
+        let mut all: Vec<(String, Stats)> = self
+            .hosts
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
             .map(|(h, s)| (h.clone(), s.stats))
-            .collect()
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
     }
 
     pub fn failed_hosts(&self) -> Vec<String> {
