@@ -11,3 +11,15 @@ pub mod registry;
 pub mod table;
 
 pub use context::{ModuleCtx, ModuleFn, Outcome};
+
+pub mod copy;
+pub mod file;
+pub mod file_attrs;
+#[cfg(test)]
+mod file_tests;
+pub mod lineinfile;
+pub mod lineinfile_edit;
+pub mod remote_file;
+pub mod stat;
+pub mod template;
+pub mod write_file;

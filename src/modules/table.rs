@@ -4,7 +4,13 @@
 use super::ModuleFn;
 
 /// `(name, code)`, sorted by name and unique (a test keeps it so).
-pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[];
+pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
+    ("copy", super::copy::run),
+    ("file", super::file::run),
+    ("lineinfile", super::lineinfile::run),
+    ("stat", super::stat::run),
+    ("template", super::template::run),
+];
 
 /// The code for a registry name, if it is implemented.
 pub fn implementation(name: &str) -> Option<ModuleFn> {

@@ -1,0 +1,282 @@
+//! `lineinfile`: make sure one line is in a file (or that matching lines are not). The file is
+//! read from the host, edited on the controller ([`super::lineinfile_edit`]) and written back
+//! atomically only when it changed.
+
+use super::args::Args;
+use super::context::Diff;
+use super::file_attrs::{Wanted, fix_commands};
+use super::lineinfile_edit::{Present, absent, present, split_lines};
+use super::remote_file::{Kind, Probe, run_then_stat};
+use super::{ModuleCtx, Outcome};
+use crate::connection::quote::join;
+use crate::connection::{self, BoxFuture, PutFile};
+use regex::bytes::Regex;
+
+const KNOWN: &[&str] = &[
+    "path",
+    "dest",
+    "destfile",
+    "name",
+    "state",
+    "regexp",
+    "regex",
+    "search_string",
+    "line",
+    "value",
+    "insertafter",
+    "insertbefore",
+    "backrefs",
+    "create",
+    "backup",
+    "firstmatch",
+    "validate",
+    "mode",
+    "owner",
+    "group",
+    "seuser",
+    "serole",
+    "setype",
+    "selevel",
+    "unsafe_writes",
+    "attributes",
+];
+
+struct Task {
+    path: String,
+    absent: bool,
+    regexp: Option<Regex>,
+    search_string: Option<String>,
+    line: Option<String>,
+    insertafter: Option<String>,
+    insertbefore: Option<String>,
+    backrefs: bool,
+    create: bool,
+    firstmatch: bool,
+    want: Wanted,
+}
+
+fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, String> {
+    let a = Args::new("lineinfile", ctx.args);
+    a.only(KNOWN)?;
+    let first = |keys: &[&str]| -> Result<Option<String>, String> {
+        for k in keys {
+            if let Some(v) = a.str(k)? {
+                return Ok(Some(v));
+            }
+        }
+        Ok(None)
+    };
+    let path = first(&["path", "dest", "destfile", "name"])?.ok_or("missing required arguments: path")?;
+    let regexp = first(&["regexp", "regex"])?;
+    let search_string = a.str("search_string")?;
+    let line = first(&["line", "value"])?;
+    let insertafter = a.str("insertafter")?;
+    let insertbefore = a.str("insertbefore")?;
+    let backrefs = a.bool("backrefs", false)?;
+    for (x, y, nx, ny) in [
+        (
+            insertbefore.is_some(),
+            insertafter.is_some(),
+            "insertbefore",
+            "insertafter",
+        ),
+        (regexp.is_some(), search_string.is_some(), "regexp", "search_string"),
+        (backrefs, search_string.is_some(), "backrefs", "search_string"),
+    ] {
+        if x && y {
+            return Err(format!("parameters are mutually exclusive: {nx}|{ny}"));
+        }
+    }
+    let state = a.str("state")?.unwrap_or_else(|| "present".into());
+    let absent = match state.as_str() {
+        "present" => false,
+        "absent" => true,
+        other => return Err(format!("value of state must be one of: absent, present, got: {other}")),
+    };
+    if absent && regexp.is_none() && search_string.is_none() && line.is_none() {
+        return Err("one of line, search_string, or regexp is required with state=absent".into());
+    }
+    if !absent {
+        if backrefs && regexp.is_none() {
+            return Err("regexp is required with backrefs=true".into());
+        }
+        if line.is_none() {
+            return Err("line is required with state=present".into());
+        }
+    }
+    let regexp = match regexp {
+        Some(r) => Some(Regex::new(&r).map_err(|e| format!("invalid regexp {r:?}: {e}"))?),
+        None => None,
+    };
+    let insertafter = if insertafter.is_none() && insertbefore.is_none() {
+        Some("EOF".to_string())
+    } else {
+        insertafter
+    };
+    Ok(Task {
+        path,
+        absent,
+        regexp,
+        search_string,
+        line,
+        insertafter,
+        insertbefore,
+        backrefs,
+        create: a.bool("create", false)?,
+        firstmatch: a.bool("firstmatch", false)?,
+        want: Wanted::from_args(&a)?,
+    })
+}
+
+pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outcome>> {
+    Box::pin(async move {
+        let t = match parse(ctx) {
+            Ok(t) => t,
+            Err(e) => return Ok(Outcome::fail(e)),
+        };
+        Ok(edit(ctx, &t).await?.unwrap_or_else(Outcome::fail))
+    })
+}
+
+async fn edit(ctx: &ModuleCtx<'_>, t: &Task) -> connection::Result<Result<Outcome, String>> {
+    let probe = Probe {
+        follow: true,
+        checksum: false,
+    };
+    let current = match run_then_stat(ctx, "", &t.path, probe).await? {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    if current.as_ref().is_some_and(|st| st.kind == Kind::Dir) {
+        return Ok(Ok(
+            Outcome::fail(format!("Path {} is a directory !", t.path)).with("rc", 256i64)
+        ));
+    }
+    let before = match &current {
+        Some(_) => ctx.conn.get_file(&t.path).await?,
+        None if t.absent => return Ok(Ok(Outcome::ok().msg("file not present"))),
+        None if !t.create => {
+            return Ok(Ok(
+                Outcome::fail(format!("Destination {} does not exist !", t.path)).with("rc", 257i64)
+            ));
+        }
+        None => Vec::new(),
+    };
+    let mut lines = split_lines(&before);
+    let mut found = None;
+    let msg = if t.absent {
+        let n = absent(
+            &mut lines,
+            t.regexp.as_ref(),
+            t.search_string.as_deref(),
+            t.line.as_deref(),
+        );
+        found = Some(n);
+        if n > 0 {
+            format!("{n} line(s) removed")
+        } else {
+            String::new()
+        }
+    } else {
+        let p = Present {
+            line: t.line.as_deref().unwrap_or_default(),
+            regexp: t.regexp.as_ref(),
+            search_string: t.search_string.as_deref(),
+            insertafter: t.insertafter.as_deref(),
+            insertbefore: t.insertbefore.as_deref(),
+            backrefs: t.backrefs,
+            firstmatch: t.firstmatch,
+        };
+        match present(&mut lines, &p) {
+            Ok(m) => m.to_string(),
+            Err(e) => return Ok(Err(e)),
+        }
+    };
+    let after = lines.concat();
+    let mut changed = after != before || (current.is_none() && !msg.is_empty());
+    let mut out = Outcome::ok().with("backup", "");
+    if let Some(n) = found {
+        out = out.with("found", n as i64);
+    }
+    if ctx.diff && changed {
+        out.diff.push(Diff {
+            before_header: format!("{} (content)", t.path),
+            after_header: format!("{} (content)", t.path),
+            before: String::from_utf8_lossy(&before).into_owned(),
+            after: String::from_utf8_lossy(&after).into_owned(),
+        });
+    }
+    if ctx.check && current.is_none() {
+        out.changed = changed;
+        return Ok(Ok(out.msg(msg)));
+    }
+    let mut stat_now = current.clone();
+    if changed && !ctx.check {
+        if current.is_none() {
+            let parent = match t.path.rsplit_once('/') {
+                Some(("", _)) | None => None,
+                Some((dir, _)) => Some(dir.to_string()),
+            };
+            if let Some(dir) = parent {
+                let line = match join(&["mkdir", "-p", "--", &dir]) {
+                    Ok(l) => l,
+                    Err(e) => return Ok(Err(e.to_string())),
+                };
+                let r = ctx.exec(line).await?;
+                if r.rc != 0 {
+                    return Ok(Err(format!("Error creating {dir} ({})", r.stderr_lossy().trim())));
+                }
+            }
+        }
+        let mode = match (&current, t.want.new_mode(0o644, false)) {
+            (None, Ok(m)) => m,
+            (Some(_), _) => None,
+            (None, Err(e)) => return Ok(Err(e)),
+        };
+        // Replacing the file keeps its owner and group unless others are asked for.
+        let put = PutFile {
+            content: connection::FileContent::Bytes(after.clone()),
+            dest: t.path.clone(),
+            mode,
+            owner: t
+                .want
+                .owner
+                .clone()
+                .or_else(|| current.as_ref().map(|s| s.uid.to_string())),
+            group: t
+                .want
+                .group
+                .clone()
+                .or_else(|| current.as_ref().map(|s| s.gid.to_string())),
+        };
+        ctx.conn.put_file(&put).await?;
+        if current.is_none() {
+            stat_now = match run_then_stat(ctx, "", &t.path, probe).await? {
+                Ok(s) => s,
+                Err(e) => return Ok(Err(e)),
+            };
+        }
+    }
+    let mut msg = msg;
+    if let Some(st) = &stat_now {
+        let fix = match fix_commands(&t.path, st, &t.want, false) {
+            Ok(f) => f,
+            Err(e) => return Ok(Err(e)),
+        };
+        if !fix.is_empty() {
+            if !ctx.check {
+                if let Err(e) = run_then_stat(ctx, &fix.join(" && "), &t.path, probe).await? {
+                    return Ok(Err(e));
+                }
+            }
+            msg = if msg.is_empty() {
+                "ownership, perms or SE linux context changed".into()
+            } else {
+                format!("{msg} and ownership, perms or SE linux context changed")
+            };
+            changed = true;
+        }
+    }
+    out.changed = changed;
+    Ok(Ok(out.msg(msg)))
+}

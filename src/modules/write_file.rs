@@ -1,0 +1,244 @@
+//! Putting known bytes at a path on the host, as `copy` and `template` do: compare checksums
+//! first, upload only when they differ (atomic temp file + rename), then fix owner, group and
+//! mode, and report Ansible's fields (`dest`, `checksum`, `md5sum`, `mode`, `owner`, ...).
+
+use super::file_attrs::{Wanted, fix_commands};
+use super::remote_file::{Kind, Probe, RemoteStat, attr_fields, parse_records, probe_script, run_then_stat};
+use super::{ModuleCtx, Outcome, context::Diff};
+use crate::connection::quote::quote;
+use crate::connection::{self, ExecRequest, PutFile};
+
+/// One file to write.
+pub struct WriteRequest {
+    pub content: Vec<u8>,
+    /// The `dest` argument as written.
+    pub dest: String,
+    /// The source's file name, used when `dest` is a directory; `None` for `content:`.
+    pub src_name: Option<String>,
+    /// What `--diff` shows as the new side's header.
+    pub src_label: String,
+    pub want: Wanted,
+    pub force: bool,
+    pub backup: bool,
+}
+
+pub fn sha1_hex(data: &[u8]) -> String {
+    use sha1::{Digest, Sha1};
+    hex::encode(Sha1::digest(data))
+}
+
+pub fn md5_hex(data: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    hex::encode(Md5::digest(data))
+}
+
+fn parent_of(path: &str) -> String {
+    match path.trim_end_matches('/').rsplit_once('/') {
+        Some(("", _)) => "/".to_string(),
+        Some((dir, _)) => dir.to_string(),
+        None => ".".to_string(),
+    }
+}
+
+/// Look at several paths in one round trip.
+async fn stat_many(
+    ctx: &ModuleCtx<'_>,
+    paths: &[&str],
+    probe: Probe,
+) -> connection::Result<Result<Vec<Option<RemoteStat>>, String>> {
+    let mut line = String::new();
+    for p in paths {
+        match probe_script(p, probe) {
+            Ok(s) => line.push_str(&s),
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    let out = ctx.conn.exec(&ExecRequest::new(line)).await?;
+    let recs = parse_records(&out.stdout);
+    Ok(match recs {
+        Ok(r) if r.len() == paths.len() => Ok(r),
+        Ok(_) => Err(format!(
+            "could not stat {}: {}",
+            paths.join(", "),
+            out.stderr_lossy().trim()
+        )),
+        Err(e) => Err(e),
+    })
+}
+
+/// Write `req` on the host and report like Ansible's `copy`.
+pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result<Outcome> {
+    let probe = Probe {
+        follow: true,
+        checksum: true,
+    };
+    let dir_dest = req.src_name.as_ref().map(|name| {
+        let sep = if req.dest.ends_with('/') { "" } else { "/" };
+        format!("{}{sep}{name}", req.dest)
+    });
+    let mut paths = vec![req.dest.as_str()];
+    if let Some(d) = &dir_dest {
+        paths.push(d);
+    }
+    let stats = match stat_many(ctx, &paths, probe).await? {
+        Ok(s) => s,
+        Err(e) => return Ok(Outcome::fail(e)),
+    };
+    let dest_is_dir = req.dest.ends_with('/') || matches!(stats.first(), Some(Some(st)) if st.kind == Kind::Dir);
+    let (dest, current) = if dest_is_dir {
+        match (dir_dest, stats.get(1)) {
+            (Some(d), Some(st)) => (d, st.clone()),
+            _ => return Ok(Outcome::fail("can not use content with a dir as dest")),
+        }
+    } else {
+        (req.dest.clone(), stats.first().cloned().flatten())
+    };
+    if current.as_ref().is_some_and(|st| st.kind == Kind::Dir) {
+        return Ok(Outcome::fail(format!("dest {dest} is a directory")));
+    }
+    let checksum = sha1_hex(&req.content);
+    let mut out = Outcome::ok().with("dest", dest.as_str());
+    if current.is_some() && !req.force {
+        return Ok(out);
+    }
+    let same = current.as_ref().and_then(|st| st.checksum.as_deref()) == Some(checksum.as_str());
+    if !same {
+        if ctx.diff {
+            out.diff.push(content_diff(ctx, &dest, current.is_some(), &req).await?);
+        }
+        out.changed = true;
+        if ctx.check {
+            return Ok(out
+                .with("checksum", checksum.as_str())
+                .with("size", req.content.len() as i64));
+        }
+        if current.is_none() {
+            let parent = parent_of(&dest);
+            if let Ok(Some(p)) = stat_many(ctx, &[parent.as_str()], probe)
+                .await?
+                .map(|mut v| v.pop().flatten())
+            {
+                if p.kind != Kind::Dir {
+                    return Ok(Outcome::fail(format!(
+                        "Destination directory {parent} is not a directory"
+                    )));
+                }
+            } else {
+                return Ok(Outcome::fail(format!("Destination directory {parent} does not exist")));
+            }
+        }
+        if req.backup && current.is_some() {
+            match backup(ctx, &dest).await? {
+                Ok(name) => out = out.with("backup_file", name),
+                Err(e) => return Ok(Outcome::fail(e)),
+            }
+        }
+        let base = current.as_ref().map(|st| st.mode).unwrap_or(0o644);
+        let mode = match req.want.new_mode(base, false) {
+            Ok(m) => m,
+            Err(e) => return Ok(Outcome::fail(e)),
+        };
+        let put = PutFile {
+            content: connection::FileContent::Bytes(req.content.clone()),
+            dest: dest.clone(),
+            mode,
+            // Replacing a file keeps its owner and group unless others are asked for.
+            owner: req
+                .want
+                .owner
+                .clone()
+                .or_else(|| current.as_ref().map(|s| s.uid.to_string())),
+            group: req
+                .want
+                .group
+                .clone()
+                .or_else(|| current.as_ref().map(|s| s.gid.to_string())),
+        };
+        ctx.conn.put_file(&put).await?;
+        out = out.with("md5sum", md5_hex(&req.content));
+    }
+    // Attributes: fixed on what is there now (the new file already has the requested ones).
+    let after = match (&current, same) {
+        (Some(st), true) => {
+            let cmds = match fix_commands(&dest, st, &req.want, false) {
+                Ok(c) => c,
+                Err(e) => return Ok(Outcome::fail(e)),
+            };
+            if cmds.is_empty() {
+                Some(st.clone())
+            } else {
+                out.changed = true;
+                if ctx.check {
+                    return Ok(out);
+                }
+                match run_then_stat(ctx, &cmds.join(" && "), &dest, probe).await? {
+                    Ok(s) => s,
+                    Err(e) => return Ok(Outcome::fail(e)),
+                }
+            }
+        }
+        _ => match run_then_stat(ctx, "", &dest, probe).await? {
+            Ok(s) => s,
+            Err(e) => return Ok(Outcome::fail(e)),
+        },
+    };
+    out = out.with("checksum", checksum.as_str()).with("state", "file");
+    if !out.changed {
+        out = out.with("path", dest.as_str());
+    }
+    if let Some(st) = after {
+        attr_fields(&st, &mut out.data);
+    }
+    Ok(out)
+}
+
+async fn content_diff(ctx: &ModuleCtx<'_>, dest: &str, exists: bool, req: &WriteRequest) -> connection::Result<Diff> {
+    let before = if exists {
+        String::from_utf8_lossy(&ctx.conn.get_file(dest).await?).into_owned()
+    } else {
+        String::new()
+    };
+    Ok(Diff {
+        before_header: dest.to_string(),
+        after_header: req.src_label.clone(),
+        before,
+        after: String::from_utf8_lossy(&req.content).into_owned(),
+    })
+}
+
+/// Copy `dest` aside as `dest.<pid>.<date>@<time>~` (Ansible's backup name); returns the name.
+async fn backup(ctx: &ModuleCtx<'_>, dest: &str) -> connection::Result<Result<String, String>> {
+    let q = match quote(dest) {
+        Ok(q) => q,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let line = format!("b={q}.$$.$(date +%Y-%m-%d@%H:%M:%S~) && cp -p -- {q} \"$b\" && printf %s \"$b\"");
+    let out = ctx.exec(line).await?;
+    Ok(if out.rc == 0 {
+        Ok(out.stdout_lossy())
+    } else {
+        Err(format!("could not back up {dest}: {}", out.stderr_lossy().trim()))
+    })
+}
+
+/// The common file arguments copy and template accept.
+pub const COMMON_FILE_ARGS: &[&str] = &[
+    "mode",
+    "owner",
+    "group",
+    "force",
+    "backup",
+    "seuser",
+    "serole",
+    "setype",
+    "selevel",
+    "unsafe_writes",
+    "attributes",
+    "validate",
+    "follow",
+    "local_follow",
+    "directory_mode",
+    "checksum",
+    "decrypt",
+    "remote_src",
+];
