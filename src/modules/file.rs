@@ -425,3 +425,138 @@ async fn link(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
     }
     Ok(Ok(finish(&after, true)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::modules::file_tests::{HOSTILE, Harness, mode_of, p, s, tmp};
+    use serde_json::json;
+
+    #[test]
+    fn directory_creates_parents_with_mode_and_is_idempotent() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let leaf = p(d.path(), "a/b/c");
+        let args = json!({"path": leaf, "state": "directory", "mode": "0700"});
+        assert!(!h.check(run, args.clone()).failed);
+        assert!(!d.path().join("a").exists(), "check mode created something");
+        let r = h.run(run, args.clone());
+        assert!(r.changed && !r.failed, "{r:?}");
+        for sub in ["a", "a/b", "a/b/c"] {
+            assert_eq!(mode_of(&d.path().join(sub)), 0o700, "{sub}");
+        }
+        assert_eq!(
+            (s(&r, "path"), s(&r, "state"), s(&r, "mode")),
+            (leaf.clone(), "directory".into(), "0700".into())
+        );
+        assert!(r.data.contains_key("uid") && r.data.contains_key("owner") && r.data.contains_key("size"));
+        let again = h.run(run, args);
+        assert!(!again.changed, "{again:?}");
+        // No mode: the umask default.
+        let r = h.run(run, json!({"path": p(d.path(), "plain"), "state": "directory"}));
+        assert_eq!((r.changed, s(&r, "mode")), (true, "0755".into()));
+    }
+
+    #[test]
+    fn touch_file_absent_and_modes() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let t = p(d.path(), "t");
+        let r = h.run(run, json!({"path": t, "state": "touch"}));
+        assert!(r.changed && s(&r, "dest") == t && s(&r, "state") == "file", "{r:?}");
+        assert_eq!(mode_of(&d.path().join("t")), 0o644);
+        // touch always reports a change (times move).
+        assert!(
+            h.run(run, json!({"path": t, "state": "touch", "mode": "u=rw,g=r"}))
+                .changed
+        );
+        let r = h.run(run, json!({"path": t, "state": "file", "mode": "0600"}));
+        assert!(r.changed && s(&r, "mode") == "0600", "{r:?}");
+        assert_eq!(mode_of(&d.path().join("t")), 0o600);
+        assert!(!h.run(run, json!({"path": t, "state": "file", "mode": "0600"})).changed);
+        let r = h.run(run, json!({"path": t, "mode": "g+r"}));
+        assert!(r.changed && s(&r, "mode") == "0640", "{r:?}");
+        let r = h.run(run, json!({"path": p(d.path(), "none"), "state": "file"}));
+        assert!(
+            r.failed
+                && r.msg
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("is absent, cannot continue")
+        );
+        assert!(h.check(run, json!({"path": t, "state": "absent"})).changed);
+        assert!(d.path().join("t").exists());
+        let r = h.run(run, json!({"path": t, "state": "absent"}));
+        assert!(r.changed && !d.path().join("t").exists());
+        assert!(!h.run(run, json!({"path": t, "state": "absent"})).changed);
+    }
+
+    #[test]
+    fn links_and_hard_links() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let t = p(d.path(), "t");
+        let _ = std::fs::write(&t, "x");
+        let l = p(d.path(), "lnk");
+        let args = json!({"path": l, "state": "link", "src": t});
+        let r = h.run(run, args.clone());
+        assert!(
+            r.changed && s(&r, "state") == "link" && s(&r, "src") == t && s(&r, "mode") == "0777",
+            "{r:?}"
+        );
+        assert_eq!(std::fs::read_link(&l).ok(), Some(std::path::PathBuf::from(&t)));
+        assert!(!h.run(run, args).changed);
+        let r = h.run(run, json!({"path": l, "state": "link", "src": p(d.path(), "missing")}));
+        assert!(r.failed, "{r:?}");
+        let hard = p(d.path(), "hard");
+        let r = h.run(run, json!({"path": hard, "state": "hard", "src": t}));
+        assert!(r.changed && s(&r, "state") == "hard", "{r:?}");
+        assert!(!h.run(run, json!({"path": hard, "state": "hard", "src": t})).changed);
+        // A plain file is not replaced by a link without force.
+        let f = p(d.path(), "f");
+        let _ = std::fs::write(&f, "y");
+        assert!(h.run(run, json!({"path": f, "state": "link", "src": t})).failed);
+        assert!(
+            h.run(run, json!({"path": f, "state": "link", "src": t, "force": true}))
+                .changed
+        );
+    }
+
+    #[test]
+    fn recurse_applies_mode_below() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let top = d.path().join("top");
+        let _ = std::fs::create_dir_all(top.join("sub"));
+        let _ = std::fs::write(top.join("sub/f"), "x");
+        let args =
+            json!({"path": top.display().to_string(), "state": "directory", "mode": "u=rwX,g=rX,o=", "recurse": true});
+        let r = h.run(run, args.clone());
+        assert!(r.changed, "{r:?}");
+        assert_eq!((mode_of(&top.join("sub")), mode_of(&top.join("sub/f"))), (0o750, 0o640));
+        assert!(!h.run(run, args).changed);
+    }
+
+    #[test]
+    fn hostile_path_is_one_literal_name() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let path = p(d.path(), HOSTILE);
+        let r = h.run(run, json!({"path": path, "state": "directory", "mode": "0750"}));
+        assert!(r.changed && !r.failed, "{r:?}");
+        assert_eq!(mode_of(Path::new(&path)), 0o750);
+        let names: Vec<String> = std::fs::read_dir(d.path())
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(names, vec![HOSTILE.to_string()]);
+        assert!(!std::path::Path::new("PWNED").exists());
+        assert!(h.run(run, json!({"path": path, "state": "absent"})).changed);
+        assert!(!Path::new(&path).exists());
+    }
+
+    use std::path::Path;
+}
