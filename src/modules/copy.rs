@@ -68,3 +68,109 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::modules::file_tests::{HOSTILE, Harness, mode_of, p, s, tmp};
+    use serde_json::json;
+    use std::path::Path;
+
+    #[test]
+    fn content_is_written_once_with_ansible_fields() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let dest = p(d.path(), "c1");
+        let args = json!({"content": "hello\n", "dest": dest});
+        let c = h.check(run, args.clone());
+        assert!(c.changed && !Path::new(&dest).exists(), "{c:?}");
+        assert_eq!(c.diff.first().map(|d| d.after.as_str()), Some("hello\n"));
+        let r = h.run(run, args.clone());
+        assert!(r.changed && !r.failed, "{r:?}");
+        assert_eq!(std::fs::read(&dest).unwrap_or_default(), b"hello\n");
+        assert_eq!(mode_of(Path::new(&dest)), 0o644);
+        let fields = ["dest", "checksum", "md5sum", "mode", "state", "size"].map(|k| s(&r, k));
+        assert_eq!(
+            fields,
+            [
+                dest.as_str(),
+                "f572d396fae9206628714fb2ce00f72e94f2258f",
+                "b1946ac92492d2347c6235b4d2611184",
+                "0644",
+                "file",
+                "6"
+            ]
+            .map(String::from)
+        );
+        let again = h.run(run, args);
+        assert!(
+            !again.changed && s(&again, "path") == dest && !again.data.contains_key("md5sum"),
+            "{again:?}"
+        );
+        // A new mode and content; then only a mode change.
+        let r = h.run(run, json!({"content": "hello2\n", "dest": dest, "mode": "0600"}));
+        assert!(r.changed && s(&r, "mode") == "0600" && s(&r, "size") == "7", "{r:?}");
+        assert_eq!(mode_of(Path::new(&dest)), 0o600);
+        let r = h.run(run, json!({"content": "hello2\n", "dest": dest, "mode": "0640"}));
+        assert!(r.changed && s(&r, "mode") == "0640", "{r:?}");
+        // No mode given: an existing file keeps its mode.
+        let r = h.run(run, json!({"content": "hello3\n", "dest": dest}));
+        assert!(r.changed && s(&r, "mode") == "0640", "{r:?}");
+        // force: false leaves an existing file alone.
+        let r = h.run(run, json!({"content": "new", "dest": dest, "force": false}));
+        assert!(!r.changed);
+        assert_eq!(std::fs::read(&dest).unwrap_or_default(), b"hello3\n");
+    }
+
+    #[test]
+    fn src_into_a_directory_and_failures() {
+        let d = tmp();
+        let files = d.path().join("files");
+        let _ = std::fs::create_dir_all(&files);
+        let _ = std::fs::write(files.join("app.cfg"), "k=v\n");
+        let out = d.path().join("out");
+        let _ = std::fs::create_dir_all(&out);
+        let h = Harness::new(vec![d.path().to_path_buf()]);
+        let r = h.run(run, json!({"src": "app.cfg", "dest": format!("{}/", out.display())}));
+        assert!(r.changed && s(&r, "dest") == p(&out, "app.cfg"), "{r:?}");
+        assert_eq!(std::fs::read(out.join("app.cfg")).unwrap_or_default(), b"k=v\n");
+        let r = h.run(run, json!({"src": "app.cfg", "dest": out.display().to_string()}));
+        assert!(!r.changed && !r.failed, "{r:?}");
+        let r = h.run(run, json!({"content": "x", "dest": out.display().to_string()}));
+        assert_eq!(r.msg.as_deref(), Some("can not use content with a dir as dest"));
+        let r = h.run(run, json!({"src": "nope.cfg", "dest": p(&out, "x")}));
+        assert!(r.failed);
+        let r = h.run(run, json!({"content": "x", "dest": p(d.path(), "no/such/dir/f")}));
+        assert!(
+            r.failed && r.msg.as_deref().unwrap_or_default().contains("does not exist"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn backup_keeps_the_old_content() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let dest = p(d.path(), "f");
+        let _ = std::fs::write(&dest, "old\n");
+        let r = h.run(run, json!({"content": "new\n", "dest": dest, "backup": true}));
+        let b = s(&r, "backup_file");
+        assert!(b.starts_with(&format!("{dest}.")) && b.ends_with('~'), "{b}");
+        assert_eq!(std::fs::read(&b).unwrap_or_default(), b"old\n");
+    }
+
+    #[test]
+    fn hostile_dest_is_one_literal_name() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let dest = p(d.path(), HOSTILE);
+        let r = h.run(run, json!({"content": "x", "dest": dest, "mode": "0640"}));
+        assert!(r.changed && !r.failed, "{r:?}");
+        assert_eq!(std::fs::read(&dest).unwrap_or_default(), b"x");
+        assert!(
+            !h.run(run, json!({"content": "x", "dest": dest, "mode": "0640"}))
+                .changed
+        );
+        assert_eq!(std::fs::read_dir(d.path()).map(|r| r.count()).unwrap_or(0), 1);
+    }
+}

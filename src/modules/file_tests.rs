@@ -21,7 +21,7 @@ impl Harness {
     pub fn new(search: Vec<PathBuf>) -> Harness {
         let mut vars = Map::new();
         vars.insert("kube_version".into(), Value::str("v1.29.4"));
-        vars.insert("inventory_hostname".into(), Value::str("node1"));
+        vars.insert("inventory_hostname".into(), Value::str("localhost"));
         vars.insert("x".into(), Value::str("X"));
         Harness {
             rt: tokio::runtime::Builder::new_multi_thread()

@@ -67,3 +67,44 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
         backup: args.bool("backup", false)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::modules::file_tests::{Harness, mode_of, p, s, tmp};
+    use serde_json::json;
+    use std::path::Path;
+
+    /// What ansible-core 2.19 writes for the benchmark's template (sha1 checked against it).
+    const KUBELET: &str = "# managed by the playbook engine\nversion: v1.29.4\nnode: localhost\n\
+flag: --rotate-certificates\nflag: --cgroup-driver=systemd\n";
+
+    #[test]
+    fn renders_like_ansible_keeping_trailing_newlines() {
+        let d = tmp();
+        let t = d.path().join("templates");
+        let _ = std::fs::create_dir_all(&t);
+        let bench = "# managed by the playbook engine\nversion: {{ kube_version }}\nnode: {{ inventory_hostname }}\n\
+{% for flag in ['--rotate-certificates', '--cgroup-driver=systemd'] %}\nflag: {{ flag }}\n{% endfor %}\n";
+        let _ = std::fs::write(t.join("kubelet.conf.j2"), bench);
+        let _ = std::fs::write(t.join("nonl.j2"), "no newline {{ x }}");
+        let _ = std::fs::write(t.join("twonl.j2"), "two nl {{ x }}\n\n");
+        let h = Harness::new(vec![d.path().to_path_buf()]);
+        let table = [
+            ("kubelet.conf.j2", KUBELET, "44211d2271010609c65525cc4ac04607686c2143"),
+            ("nonl.j2", "no newline X", "f4e6851b54a1097d877cd233a860cbe2c8e76ed3"),
+            ("twonl.j2", "two nl X\n\n", "e5d10e9d4abd53b572f3a15dcce10f6236bdd6fd"),
+        ];
+        for (src, want, sum) in table {
+            let dest = p(d.path(), src.trim_end_matches(".j2"));
+            let args = json!({"src": src, "dest": dest});
+            let r = h.run(run, args.clone());
+            assert!(r.changed && s(&r, "checksum") == sum, "{src}: {r:?}");
+            assert_eq!(std::fs::read_to_string(&dest).unwrap_or_default(), want);
+            assert_eq!(mode_of(Path::new(&dest)), 0o644);
+            assert!(!h.run(run, args).changed, "{src} not idempotent");
+        }
+        let r = h.run(run, json!({"src": "missing.j2", "dest": p(d.path(), "m")}));
+        assert!(r.failed);
+    }
+}
