@@ -280,3 +280,134 @@ async fn edit(ctx: &ModuleCtx<'_>, t: &Task) -> connection::Result<Result<Outcom
     out.changed = changed;
     Ok(Ok(out.msg(msg)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::modules::file_tests::{HOSTILE, Harness, mode_of, p, s, tmp};
+    use serde_json::json;
+    use std::path::Path;
+
+    fn read(p: &str) -> String {
+        std::fs::read_to_string(p).unwrap_or_default()
+    }
+
+    /// The sequence of the comparison playbook run with ansible-core 2.19: messages and the
+    /// file left behind match it step by step.
+    #[test]
+    fn edits_match_ansible_step_by_step() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let f = p(d.path(), "c1");
+        let _ = std::fs::write(&f, "hello2\n");
+        let steps = [
+            (
+                json!({"path": f, "line": "host=a"}),
+                true,
+                "line added",
+                "hello2\nhost=a\n",
+            ),
+            (json!({"path": f, "line": "host=a"}), false, "", "hello2\nhost=a\n"),
+            (
+                json!({"path": f, "regexp": "^host=", "line": "host=b"}),
+                true,
+                "line replaced",
+                "hello2\nhost=b\n",
+            ),
+            (
+                json!({"path": f, "regexp": "^host=", "state": "absent"}),
+                true,
+                "1 line(s) removed",
+                "hello2\n",
+            ),
+            (
+                json!({"path": f, "line": "first", "insertbefore": "BOF"}),
+                true,
+                "line added",
+                "first\nhello2\n",
+            ),
+            (
+                json!({"path": f, "line": "after-first", "insertafter": "^first"}),
+                true,
+                "line added",
+                "first\nafter-first\nhello2\n",
+            ),
+            (
+                json!({"path": f, "regexp": "^(hel)lo2", "line": "\\1p", "backrefs": true}),
+                true,
+                "line replaced",
+                "first\nafter-first\nhelp\n",
+            ),
+            (
+                json!({"path": f, "regexp": "^nomatch", "line": "zz", "backrefs": true}),
+                false,
+                "",
+                "first\nafter-first\nhelp\n",
+            ),
+            (
+                json!({"path": f, "search_string": "help", "line": "helped"}),
+                true,
+                "line replaced",
+                "first\nafter-first\nhelped\n",
+            ),
+            (
+                json!({"path": f, "line": "nope", "state": "absent"}),
+                false,
+                "",
+                "first\nafter-first\nhelped\n",
+            ),
+        ];
+        for (args, changed, msg, content) in steps {
+            let r = h.run(run, args.clone());
+            assert_eq!(
+                (r.changed, r.msg.as_deref().unwrap_or_default()),
+                (changed, msg),
+                "{args}"
+            );
+            assert_eq!(read(&f), content, "{args}");
+            assert_eq!(s(&r, "backup"), "");
+        }
+        assert_eq!(mode_of(Path::new(&f)), 0o644);
+    }
+
+    #[test]
+    fn create_missing_check_mode_and_attributes() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let missing = p(d.path(), "missing");
+        let r = h.run(run, json!({"path": missing, "line": "x"}));
+        assert!(r.failed && r.msg.as_deref() == Some(&*format!("Destination {missing} does not exist !")));
+        let new = p(d.path(), "sub/new");
+        let c = h.check(run, json!({"path": new, "line": "created", "create": true}));
+        assert!(c.changed && !d.path().join("sub").exists(), "{c:?}");
+        let r = h.run(run, json!({"path": new, "line": "created", "create": true}));
+        assert!(r.changed && r.msg.as_deref() == Some("line added"));
+        assert_eq!((read(&new), mode_of(Path::new(&new))), ("created\n".to_string(), 0o644));
+        let r = h.run(run, json!({"path": new, "line": "created", "mode": "0600"}));
+        assert_eq!(r.msg.as_deref(), Some("ownership, perms or SE linux context changed"));
+        assert_eq!(mode_of(Path::new(&new)), 0o600);
+        let c = h.check(run, json!({"path": new, "line": "more"}));
+        assert!(c.changed && read(&new) == "created\n");
+        assert_eq!(c.diff.first().map(|d| d.after.as_str()), Some("created\nmore\n"));
+        let r = h.run(run, json!({"path": d.path().display().to_string(), "line": "x"}));
+        assert!(r.failed && r.msg.as_deref().unwrap_or_default().ends_with("is a directory !"));
+        let r = h.run(
+            run,
+            json!({"path": p(d.path(), "gone"), "line": "x", "state": "absent"}),
+        );
+        assert_eq!((r.changed, r.msg.as_deref()), (false, Some("file not present")));
+    }
+
+    #[test]
+    fn hostile_path_and_line() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let f = p(d.path(), HOSTILE);
+        let r = h.run(run, json!({"path": f, "line": HOSTILE, "create": true}));
+        assert!(r.changed, "{r:?}");
+        assert_eq!(
+            std::fs::read(&f).unwrap_or_default(),
+            format!("{HOSTILE}\n").into_bytes()
+        );
+    }
+}

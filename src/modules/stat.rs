@@ -127,3 +127,73 @@ fn fill(m: &mut Map, path: &str, st: &RemoteStat) {
         m.insert("lnk_target".into(), Value::str(target));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::modules::file_tests::{HOSTILE, Harness, p, tmp};
+    use crate::value::Value;
+    use serde_json::json;
+
+    fn stat_of(o: &crate::modules::Outcome) -> serde_json::Value {
+        o.data
+            .get("stat")
+            .map(|v| serde_json::to_value(v).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn reports_files_dirs_links_and_absence() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let f = p(d.path(), "f");
+        let _ = std::fs::write(&f, "hello\n");
+        let l = p(d.path(), "l");
+        let _ = std::os::unix::fs::symlink(&f, &l);
+        let r = h.run(run, json!({"path": f}));
+        assert!(!r.changed && !r.failed);
+        let st = stat_of(&r);
+        for (k, v) in [
+            ("exists", json!(true)),
+            ("isreg", json!(true)),
+            ("isdir", json!(false)),
+            ("islnk", json!(false)),
+            ("size", json!(6)),
+            ("checksum", json!("f572d396fae9206628714fb2ce00f72e94f2258f")),
+            ("path", json!(f)),
+        ] {
+            assert_eq!(st[k], v, "{k}");
+        }
+        assert!(st["mtime"].as_f64().unwrap_or(0.0) > 1.0e9 && st["mode"].as_str().is_some_and(|m| m.len() == 4));
+        assert!(st["pw_name"].is_string() && st["gr_name"].is_string() && st["uid"].is_number());
+        let st = stat_of(&h.run(run, json!({"path": l})));
+        assert_eq!(
+            (st["islnk"].clone(), st["mode"].clone(), st["lnk_target"].clone()),
+            (json!(true), json!("0777"), json!(f))
+        );
+        let st = stat_of(&h.run(run, json!({"path": l, "follow": true})));
+        assert_eq!((st["isreg"].clone(), st["islnk"].clone()), (json!(true), json!(false)));
+        let st = stat_of(&h.run(
+            run,
+            json!({"path": d.path().display().to_string(), "get_checksum": false}),
+        ));
+        assert_eq!((st["isdir"].clone(), st.get("checksum").cloned()), (json!(true), None));
+        let st = stat_of(&h.run(run, json!({"path": p(d.path(), "nope")})));
+        assert_eq!(st, json!({"exists": false}));
+        let st = stat_of(&h.run(run, json!({"path": f, "checksum_algorithm": "sha256"})));
+        assert_eq!(
+            st["checksum"],
+            json!("5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03")
+        );
+        let hostile = p(d.path(), HOSTILE);
+        let _ = std::fs::write(&hostile, "");
+        let r = h.run(run, json!({"path": hostile}));
+        assert_eq!(
+            r.data
+                .get("stat")
+                .and_then(|s| s.as_map())
+                .and_then(|m| m.get("exists")),
+            Some(&Value::Bool(true))
+        );
+    }
+}
