@@ -76,22 +76,42 @@ pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result
         let sep = if req.dest.ends_with('/') { "" } else { "/" };
         format!("{}{sep}{name}", req.dest)
     });
+    // The second path: where a source lands inside a directory `dest`, else `dest`'s parent
+    // (which must exist for a new file): both answered in the same round trip.
+    let parent = parent_of(&req.dest);
     let mut paths = vec![req.dest.as_str()];
-    if let Some(d) = &dir_dest {
-        paths.push(d);
-    }
+    let dest_may_be_dir = dir_dest.is_some();
+    paths.push(match (&dir_dest, dest_may_be_dir) {
+        (Some(d), true) => d.as_str(),
+        _ => parent.as_str(),
+    });
     let stats = match stat_many(ctx, &paths, probe).await? {
         Ok(s) => s,
         Err(e) => return Ok(Outcome::fail(e)),
     };
     let dest_is_dir = req.dest.ends_with('/') || matches!(stats.first(), Some(Some(st)) if st.kind == Kind::Dir);
-    let (dest, current) = if dest_is_dir {
+    let (dest, current, parent_stat) = if dest_is_dir {
         match (dir_dest, stats.get(1)) {
-            (Some(d), Some(st)) => (d, st.clone()),
+            (Some(d), Some(st)) => (d, st.clone(), stats.first().cloned().flatten()),
             _ => return Ok(Outcome::fail("can not use content with a dir as dest")),
         }
+    } else if dest_may_be_dir {
+        // `dest` is a plain path after all: its parent was not looked at yet.
+        let st = stats.first().cloned().flatten();
+        let parent_stat = match st {
+            Some(_) => None,
+            None => match stat_many(ctx, &[parent.as_str()], probe).await? {
+                Ok(mut v) => v.pop().flatten(),
+                Err(e) => return Ok(Outcome::fail(e)),
+            },
+        };
+        (req.dest.clone(), st, parent_stat)
     } else {
-        (req.dest.clone(), stats.first().cloned().flatten())
+        (
+            req.dest.clone(),
+            stats.first().cloned().flatten(),
+            stats.get(1).cloned().flatten(),
+        )
     };
     if current.as_ref().is_some_and(|st| st.kind == Kind::Dir) {
         return Ok(Outcome::fail(format!("dest {dest} is a directory")));
@@ -114,17 +134,14 @@ pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result
         }
         if current.is_none() {
             let parent = parent_of(&dest);
-            if let Ok(Some(p)) = stat_many(ctx, &[parent.as_str()], probe)
-                .await?
-                .map(|mut v| v.pop().flatten())
-            {
-                if p.kind != Kind::Dir {
+            match parent_stat {
+                Some(p) if p.kind == Kind::Dir => {}
+                Some(_) => {
                     return Ok(Outcome::fail(format!(
                         "Destination directory {parent} is not a directory"
                     )));
                 }
-            } else {
-                return Ok(Outcome::fail(format!("Destination directory {parent} does not exist")));
+                None => return Ok(Outcome::fail(format!("Destination directory {parent} does not exist"))),
             }
         }
         if req.backup && current.is_some() {
