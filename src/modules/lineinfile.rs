@@ -6,7 +6,7 @@ use super::args::Args;
 use super::context::Diff;
 use super::file_attrs::{Wanted, fix_commands};
 use super::lineinfile_edit::{Present, absent, present, split_lines};
-use super::remote_file::{Kind, Probe, run_then_stat};
+use super::remote_file::{Kind, Probe, run_then_stat, stat_and_read};
 use super::{ModuleCtx, Outcome};
 use crate::connection::quote::join;
 use crate::connection::{self, BoxFuture, PutFile};
@@ -143,8 +143,9 @@ async fn edit(ctx: &ModuleCtx<'_>, t: &Task) -> connection::Result<Result<Outcom
         follow: true,
         checksum: false,
     };
-    let current = match run_then_stat(ctx, "", &t.path, probe).await? {
-        Ok(s) => s,
+    let (current, content) = match stat_and_read(ctx, &t.path, probe).await? {
+        Ok(Some((st, content))) => (Some(st), content),
+        Ok(None) => (None, Vec::new()),
         Err(e) => return Ok(Err(e)),
     };
     if current.as_ref().is_some_and(|st| st.kind == Kind::Dir) {
@@ -153,7 +154,7 @@ async fn edit(ctx: &ModuleCtx<'_>, t: &Task) -> connection::Result<Result<Outcom
         ));
     }
     let before = match &current {
-        Some(_) => ctx.conn.get_file(&t.path).await?,
+        Some(_) => content,
         None if t.absent => return Ok(Ok(Outcome::ok().msg("file not present"))),
         None if !t.create => {
             return Ok(Ok(

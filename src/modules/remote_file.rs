@@ -192,6 +192,28 @@ pub async fn run_then_stat(
     Ok(parse_records(&out.stdout).and_then(|mut v| v.pop().ok_or_else(|| "no stat output".to_string())))
 }
 
+/// Look at `path` and read it (when it is a regular file) in one round trip.
+pub async fn stat_and_read(
+    ctx: &ModuleCtx<'_>,
+    path: &str,
+    probe: Probe,
+) -> connection::Result<Result<Option<(RemoteStat, Vec<u8>)>, String>> {
+    let script = match probe_script(path, probe) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    let line = format!("{script}if [ -f \"$p\" ]; then cat -- \"$p\" || exit 3; fi");
+    let out = ctx.conn.exec(&ExecRequest::new(line)).await?;
+    if out.rc != 0 {
+        return Ok(Err(format!("could not read {path}: {}", out.stderr_lossy().trim())));
+    }
+    let Some(end) = out.stdout.iter().position(|b| *b == 0) else {
+        return Ok(Err(format!("could not stat {path}: {}", out.stderr_lossy().trim())));
+    };
+    let content = out.stdout.get(end + 1..).unwrap_or_default().to_vec();
+    Ok(parse_record(&out.stdout[..end]).map(|st| st.map(|st| (st, content))))
+}
+
 /// `"0644"` as Ansible prints modes.
 pub fn mode_string(mode: u32) -> String {
     format!("{:04o}", mode & 0o7777)
