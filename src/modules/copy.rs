@@ -41,6 +41,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
             want,
             force,
             backup,
+            validate: args.str("validate")?,
         }),
         (None, Some(src)) => {
             let path = ctx
@@ -64,6 +65,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
                 want,
                 force,
                 backup,
+                validate: args.str("validate")?,
             })
         }
     }
@@ -145,6 +147,31 @@ mod tests {
             r.failed && r.msg.as_deref().unwrap_or_default().contains("does not exist"),
             "{r:?}"
         );
+    }
+
+    #[test]
+    fn validate_guards_the_destination() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let dest = p(d.path(), "sudoers x");
+        let _ = std::fs::write(&dest, "good old\n");
+        let _ = std::fs::set_permissions(&dest, std::os::unix::fs::PermissionsExt::from_mode(0o440));
+        let r = h.run(
+            run,
+            json!({"content": "bad\n", "dest": dest, "validate": "grep -q good %s"}),
+        );
+        assert!(r.failed && r.msg.as_deref() == Some("failed to validate"), "{r:?}");
+        assert_eq!(std::fs::read(&dest).unwrap_or_default(), b"good old\n");
+        let r = h.run(
+            run,
+            json!({"content": "good new\n", "dest": dest, "validate": "grep -q good %s"}),
+        );
+        assert!(r.changed && !r.failed, "{r:?}");
+        assert_eq!(std::fs::read(&dest).unwrap_or_default(), b"good new\n");
+        assert_eq!(mode_of(Path::new(&dest)), 0o440);
+        assert_eq!(std::fs::read_dir(d.path()).map(|r| r.count()).unwrap_or(0), 1);
+        let r = h.run(run, json!({"content": "x", "dest": dest, "validate": "true"}));
+        assert!(r.failed && r.msg.as_deref().unwrap_or_default().contains("%s"), "{r:?}");
     }
 
     #[test]

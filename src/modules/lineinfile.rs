@@ -52,6 +52,7 @@ struct Task {
     backrefs: bool,
     create: bool,
     firstmatch: bool,
+    validate: Option<String>,
     want: Wanted,
 }
 
@@ -124,6 +125,7 @@ fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, String> {
         backrefs,
         create: a.bool("create", false)?,
         firstmatch: a.bool("firstmatch", false)?,
+        validate: a.str("validate")?,
         want: Wanted::from_args(&a)?,
     })
 }
@@ -250,7 +252,10 @@ async fn edit(ctx: &ModuleCtx<'_>, t: &Task) -> connection::Result<Result<Outcom
                 .clone()
                 .or_else(|| current.as_ref().map(|s| s.gid.to_string())),
         };
-        ctx.conn.put_file(&put).await?;
+        let keep = current.as_ref().map(|st| st.mode);
+        if let Some(failed) = super::validate::put(ctx, put, t.validate.as_deref(), keep).await? {
+            return Ok(Ok(failed));
+        }
         if current.is_none() {
             stat_now = match run_then_stat(ctx, "", &t.path, probe).await? {
                 Ok(s) => s,

@@ -22,4 +22,5 @@ pub mod lineinfile_edit;
 pub mod remote_file;
 pub mod stat;
 pub mod template;
+pub mod validate;
 pub mod write_file;

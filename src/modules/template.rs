@@ -65,6 +65,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
         want: Wanted::from_args(&args)?,
         force: args.bool("force", true)?,
         backup: args.bool("backup", false)?,
+        validate: args.str("validate")?,
     })
 }
 

@@ -20,6 +20,8 @@ pub struct WriteRequest {
     pub want: Wanted,
     pub force: bool,
     pub backup: bool,
+    /// A check run on the new file before it replaces `dest` (`%s` is the file).
+    pub validate: Option<String>,
 }
 
 pub fn sha1_hex(data: &[u8]) -> String {
@@ -171,7 +173,10 @@ pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result
                 .clone()
                 .or_else(|| current.as_ref().map(|s| s.gid.to_string())),
         };
-        ctx.conn.put_file(&put).await?;
+        let keep = current.as_ref().map(|st| st.mode);
+        if let Some(failed) = super::validate::put(ctx, put, req.validate.as_deref(), keep).await? {
+            return Ok(failed);
+        }
         out = out.with("md5sum", md5_hex(&req.content));
     }
     // Attributes: fixed on what is there now (the new file already has the requested ones).
