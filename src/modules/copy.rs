@@ -42,6 +42,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
             force,
             backup,
             validate: args.str("validate")?,
+            directory_mode: super::write_file::directory_mode(&args)?,
         }),
         (None, Some(src)) => {
             let path = ctx
@@ -66,6 +67,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
                 force,
                 backup,
                 validate: args.str("validate")?,
+                directory_mode: super::write_file::directory_mode(&args)?,
             })
         }
     }

@@ -139,8 +139,10 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
     let mut cmds: Vec<String> = Vec::new();
     match (state, &current) {
         ("absent", None) => return Ok(Ok(result("path", &t.path, &None, "absent", false))),
-        ("absent", Some(_)) => {
-            if !ctx.check {
+        ("absent", Some(st)) => {
+            if ctx.check {
+                return Ok(Ok(result("path", &t.path, &current, state_of(st), true)));
+            } else {
                 let out = ctx.exec(tri!(q(&["rm", "-rf", "--", &t.path]))).await?;
                 if out.rc != 0 {
                     return Ok(Err(format!("rmtree failed: {}", out.stderr_lossy().trim())));
@@ -177,25 +179,51 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
         _ => {}
     }
     if let Some(st) = &current {
-        if !(state == "touch" && current.is_none()) {
-            if t.recurse && st.kind == Kind::Dir {
-                return recurse(ctx, t, st, cmds).await;
-            }
-            cmds.extend(tri!(fix_commands(&t.path, st, &t.want, !follow)));
+        if t.recurse && st.kind == Kind::Dir {
+            return recurse(ctx, t, st, cmds).await;
         }
+        cmds.extend(tri!(fix_commands(&t.path, st, &t.want, !follow)));
     }
-    let key = if state == "touch" { "dest" } else { "path" };
+    // Ansible names the path `dest` for touch and for a hard-linked file found as it is.
+    let implicit_hard = t.state.is_none() && state == "hard";
+    let key = if state == "touch" || implicit_hard {
+        "dest"
+    } else {
+        "path"
+    };
+    let finish = |mut out: Outcome| {
+        if implicit_hard {
+            out.data.insert("src".into(), Value::Null);
+        }
+        out
+    };
     if cmds.is_empty() {
-        return Ok(Ok(result(key, &t.path, &current, state_of_or(&current, state), false)));
+        return Ok(Ok(finish(result(
+            key,
+            &t.path,
+            &current,
+            state_of_or(&current, state),
+            false,
+        ))));
     }
     if ctx.check {
-        return Ok(Ok(result(key, &t.path, &current, state, true)));
+        return Ok(Ok(match &current {
+            Some(_) => finish(result(key, &t.path, &current, state_of_or(&current, state), true)),
+            // Ansible reports only the path for something it would create.
+            None => Outcome::changed(true).with(key, t.path.as_str()),
+        }));
     }
     let after = match run_then_stat(ctx, &cmds.join(" && "), &t.path, probe).await? {
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
     };
-    Ok(Ok(result(key, &t.path, &after, state_of_or(&after, state), true)))
+    Ok(Ok(finish(result(
+        key,
+        &t.path,
+        &after,
+        state_of_or(&after, state),
+        true,
+    ))))
 }
 
 fn state_of_or<'s>(st: &Option<RemoteStat>, asked: &'s str) -> &'s str {
@@ -280,38 +308,36 @@ async fn recurse(ctx: &ModuleCtx<'_>, t: &Task, st: &RemoteStat, pre: Vec<String
     } else {
         t.path.clone()
     };
-    let list = format!(
-        "find {} -printf '%u:%g:%m\\n' | sha1sum",
-        tri!(quote(&root).map_err(|e| e.to_string()))
+    let qroot = tri!(quote(&root).map_err(|e| e.to_string()));
+    let list = format!("find {qroot} -printf '%u:%g:%m\\n' | sha1sum");
+    if ctx.check {
+        // Nothing may change: list what is below and decide here.
+        let listing = format!("find {qroot} ! -type l -printf '%y %m %U %G %u %g\\n'");
+        let out = ctx.exec(listing).await?;
+        let mut changed = false;
+        for line in out.stdout_lossy().lines() {
+            let f: Vec<&str> = line.split(' ').collect();
+            if let [kind, mode, uid, gid, owner, group] = f.as_slice() {
+                let entry = RemoteStat {
+                    kind: if *kind == "d" { Kind::Dir } else { Kind::File },
+                    mode: u32::from_str_radix(mode, 8).unwrap_or(0),
+                    uid: uid.parse().unwrap_or(u64::MAX),
+                    gid: gid.parse().unwrap_or(u64::MAX),
+                    owner: owner.to_string(),
+                    group: group.to_string(),
+                    ..blank()
+                };
+                changed |= !tri!(fix_commands(&t.path, &entry, &t.want, false)).is_empty();
+            }
+        }
+        return Ok(Ok(result("path", &t.path, &Some(st.clone()), "directory", changed)));
+    }
+    let changed_check = format!(
+        "b=$({list}); {} || exit $?; a=$({list}); [ \"$a\" = \"$b\" ] || echo CHANGED",
+        cmds.join(" && ")
     );
-    let changed_check = if ctx.check {
-        // Nothing may change: only numeric modes and names can be tested in place.
-        let mut tests = Vec::new();
-        if let Some(o) = &t.want.owner {
-            tests.push(format!("! -user {}", tri!(quote(o).map_err(|e| e.to_string()))));
-        }
-        if let Some(g) = &t.want.group {
-            tests.push(format!("! -group {}", tri!(quote(g).map_err(|e| e.to_string()))));
-        }
-        if let Some(super::args::Mode::Bits(b)) = &t.want.mode {
-            tests.push(format!("! -perm {b:04o}"));
-        }
-        if tests.is_empty() {
-            return Ok(Ok(result("path", &t.path, &Some(st.clone()), "directory", false)));
-        }
-        format!(
-            "[ -n \"$(find {} \\( {} \\) -print | head -n 1)\" ] && echo CHANGED",
-            tri!(quote(&root).map_err(|e| e.to_string())),
-            tests.join(" -o ")
-        )
-    } else {
-        format!(
-            "b=$({list}); {} || exit $?; a=$({list}); [ \"$a\" = \"$b\" ] || echo CHANGED",
-            cmds.join(" && ")
-        )
-    };
     let out = ctx.exec(changed_check).await?;
-    if out.rc != 0 && !ctx.check {
+    if out.rc != 0 {
         return Ok(Err(out.stderr_lossy().trim().to_string()));
     }
     let changed = out.stdout_lossy().contains("CHANGED");

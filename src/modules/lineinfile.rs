@@ -231,26 +231,14 @@ async fn edit(ctx: &ModuleCtx<'_>, t: &Task) -> connection::Result<Result<Outcom
                 }
             }
         }
-        let mode = match (&current, t.want.new_mode(0o644, false)) {
-            (None, Ok(m)) => m,
-            (Some(_), _) => None,
-            (None, Err(e)) => return Ok(Err(e)),
-        };
-        // Replacing the file keeps its owner and group unless others are asked for.
+        // A new file starts with the umask default and gets its attributes below (so the
+        // message says both, as Ansible's does); a replaced one keeps its owner and group.
         let put = PutFile {
             content: connection::FileContent::Bytes(after.clone()),
             dest: t.path.clone(),
-            mode,
-            owner: t
-                .want
-                .owner
-                .clone()
-                .or_else(|| current.as_ref().map(|s| s.uid.to_string())),
-            group: t
-                .want
-                .group
-                .clone()
-                .or_else(|| current.as_ref().map(|s| s.gid.to_string())),
+            mode: None,
+            owner: current.as_ref().map(|s| s.uid.to_string()),
+            group: current.as_ref().map(|s| s.gid.to_string()),
         };
         let keep = current.as_ref().map(|st| st.mode);
         if let Some(failed) = super::validate::put(ctx, put, t.validate.as_deref(), keep).await? {

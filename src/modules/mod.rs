@@ -24,3 +24,4 @@ pub mod stat;
 pub mod template;
 pub mod validate;
 pub mod write_file;
+#[cfg(test)]

@@ -122,7 +122,7 @@ fn fill(m: &mut Map, path: &str, st: &RemoteStat) {
     if let Some(sum) = &st.checksum {
         m.insert("checksum".into(), Value::str(sum));
     }
-    if let (Some(src), Some(target)) = (&st.link_source, &st.link_target) {
+    if let (Kind::Link, Some(src), Some(target)) = (st.kind, &st.link_source, &st.link_target) {
         m.insert("lnk_source".into(), Value::str(src));
         m.insert("lnk_target".into(), Value::str(target));
     }

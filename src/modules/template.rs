@@ -66,6 +66,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
         force: args.bool("force", true)?,
         backup: args.bool("backup", false)?,
         validate: args.str("validate")?,
+        directory_mode: super::write_file::directory_mode(&args)?,
     })
 }
 

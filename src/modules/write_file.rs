@@ -22,6 +22,8 @@ pub struct WriteRequest {
     pub backup: bool,
     /// A check run on the new file before it replaces `dest` (`%s` is the file).
     pub validate: Option<String>,
+    /// The mode of a directory made for `dest/`.
+    pub directory_mode: Option<u32>,
 }
 
 pub fn sha1_hex(data: &[u8]) -> String {
@@ -94,6 +96,13 @@ pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result
     let dest_is_dir = req.dest.ends_with('/') || matches!(stats.first(), Some(Some(st)) if st.kind == Kind::Dir);
     let (dest, current, parent_stat) = if dest_is_dir {
         match (dir_dest, stats.get(1)) {
+            // `dest/` that is not there yet: Ansible makes the directory for a source file.
+            (Some(d), Some(None)) if matches!(stats.first(), Some(None)) && !ctx.check => {
+                match make_dir(ctx, &req.dest, req.directory_mode).await? {
+                    Ok(made) => (d, None, made),
+                    Err(e) => return Ok(Outcome::fail(e)),
+                }
+            }
             (Some(d), Some(st)) => (d, st.clone(), stats.first().cloned().flatten()),
             _ => return Ok(Outcome::fail("can not use content with a dir as dest")),
         }
@@ -130,9 +139,9 @@ pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result
         }
         out.changed = true;
         if ctx.check {
-            return Ok(out
-                .with("checksum", checksum.as_str())
-                .with("size", req.content.len() as i64));
+            // Ansible reports nothing else for a file it would write.
+            out.data.clear();
+            return Ok(out);
         }
         if current.is_none() {
             let parent = parent_of(&dest);
@@ -191,6 +200,9 @@ pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result
             } else {
                 out.changed = true;
                 if ctx.check {
+                    let mut out = out.with("checksum", checksum.as_str()).with("state", "file");
+                    out = out.with("path", dest.as_str());
+                    attr_fields(st, &mut out.data);
                     return Ok(out);
                 }
                 match run_then_stat(ctx, &cmds.join(" && "), &dest, probe).await? {
@@ -212,6 +224,25 @@ pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result
         attr_fields(&st, &mut out.data);
     }
     Ok(out)
+}
+
+/// `mkdir -p` for a `dest/` that does not exist, then what it is now.
+async fn make_dir(
+    ctx: &ModuleCtx<'_>,
+    dir: &str,
+    mode: Option<u32>,
+) -> connection::Result<Result<Option<RemoteStat>, String>> {
+    let trimmed = dir.trim_end_matches('/');
+    let mut words = vec!["mkdir".to_string(), "-p".into()];
+    if let Some(m) = mode {
+        words.extend(["-m".to_string(), format!("{m:04o}")]);
+    }
+    words.extend(["--".to_string(), trimmed.to_string()]);
+    let line = match crate::connection::quote::join(&words) {
+        Ok(l) => l,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    run_then_stat(ctx, &line, trimmed, Probe::default()).await
 }
 
 async fn content_diff(ctx: &ModuleCtx<'_>, dest: &str, exists: bool, req: &WriteRequest) -> connection::Result<Diff> {
@@ -264,3 +295,12 @@ pub const COMMON_FILE_ARGS: &[&str] = &[
     "decrypt",
     "remote_src",
 ];
+
+/// `directory_mode:` as octal bits (a symbolic one is applied to the default 0755).
+pub fn directory_mode(args: &super::args::Args<'_>) -> Result<Option<u32>, String> {
+    Ok(match args.mode("directory_mode")? {
+        None => None,
+        Some(super::args::Mode::Bits(b)) => Some(b),
+        Some(super::args::Mode::Symbolic(s)) => Some(super::file_attrs::symbolic(&s, 0o755, true)?),
+    })
+}
