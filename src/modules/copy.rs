@@ -87,7 +87,7 @@ mod tests {
         let dest = p(d.path(), "c1");
         let args = json!({"content": "hello\n", "dest": dest});
         let c = h.check(run, args.clone());
-        assert!(c.changed && !Path::new(&dest).exists(), "{c:?}");
+        assert!(c.changed && !Path::new(&dest).exists() && c.data.is_empty(), "{c:?}");
         assert_eq!(c.diff.first().map(|d| d.after.as_str()), Some("hello\n"));
         let r = h.run(run, args.clone());
         assert!(r.changed && !r.failed, "{r:?}");
@@ -140,6 +140,16 @@ mod tests {
         assert_eq!(std::fs::read(out.join("app.cfg")).unwrap_or_default(), b"k=v\n");
         let r = h.run(run, json!({"src": "app.cfg", "dest": out.display().to_string()}));
         assert!(!r.changed && !r.failed, "{r:?}");
+        // A `dest/` that is not there is made (0755) for a source file.
+        let r = h.run(
+            run,
+            json!({"src": "app.cfg", "dest": format!("{}/", p(d.path(), "made"))}),
+        );
+        assert!(
+            r.changed && s(&r, "dest") == p(&d.path().join("made"), "app.cfg"),
+            "{r:?}"
+        );
+        assert_eq!(mode_of(&d.path().join("made")), 0o755);
         let r = h.run(run, json!({"content": "x", "dest": out.display().to_string()}));
         assert_eq!(r.msg.as_deref(), Some("can not use content with a dir as dest"));
         let r = h.run(run, json!({"src": "nope.cfg", "dest": p(&out, "x")}));

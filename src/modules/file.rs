@@ -510,7 +510,16 @@ mod tests {
                     .unwrap_or_default()
                     .contains("is absent, cannot continue")
         );
-        assert!(h.check(run, json!({"path": t, "state": "absent"})).changed);
+        let c = h.check(run, json!({"path": t, "state": "absent"}));
+        assert!(
+            c.changed && s(&c, "state") == "file" && s(&c, "mode") == "0640",
+            "{c:?}"
+        );
+        let c = h.check(run, json!({"path": p(d.path(), "new"), "state": "directory"}));
+        assert!(
+            c.changed && !c.data.contains_key("state") && !d.path().join("new").exists(),
+            "{c:?}"
+        );
         assert!(d.path().join("t").exists());
         let r = h.run(run, json!({"path": t, "state": "absent"}));
         assert!(r.changed && !d.path().join("t").exists());
@@ -537,6 +546,9 @@ mod tests {
         let hard = p(d.path(), "hard");
         let r = h.run(run, json!({"path": hard, "state": "hard", "src": t}));
         assert!(r.changed && s(&r, "state") == "hard", "{r:?}");
+        // A hard-linked file looked at without a state: Ansible says `hard` under `dest`.
+        let r = h.run(run, json!({"path": t}));
+        assert!(!r.changed && s(&r, "state") == "hard" && s(&r, "dest") == t, "{r:?}");
         assert!(!h.run(run, json!({"path": hard, "state": "hard", "src": t})).changed);
         // A plain file is not replaced by a link without force.
         let f = p(d.path(), "f");
@@ -557,9 +569,12 @@ mod tests {
         let _ = std::fs::write(top.join("sub/f"), "x");
         let args =
             json!({"path": top.display().to_string(), "state": "directory", "mode": "u=rwX,g=rX,o=", "recurse": true});
+        let c = h.check(run, args.clone());
+        assert!(c.changed && mode_of(&top.join("sub/f")) == 0o644, "{c:?}");
         let r = h.run(run, args.clone());
         assert!(r.changed, "{r:?}");
         assert_eq!((mode_of(&top.join("sub")), mode_of(&top.join("sub/f"))), (0o750, 0o640));
+        assert!(!h.check(run, args.clone()).changed);
         assert!(!h.run(run, args).changed);
     }
 

@@ -377,6 +377,14 @@ mod tests {
         let r = h.run(run, json!({"path": new, "line": "created", "create": true}));
         assert!(r.changed && r.msg.as_deref() == Some("line added"));
         assert_eq!((read(&new), mode_of(Path::new(&new))), ("created\n".to_string(), 0o644));
+        // A new file with a mode: Ansible's message names both changes.
+        let other = p(d.path(), "sub/other");
+        let r = h.run(run, json!({"path": other, "line": "y", "create": true, "mode": "0600"}));
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("line added and ownership, perms or SE linux context changed")
+        );
+        assert_eq!(mode_of(Path::new(&other)), 0o600);
         let r = h.run(run, json!({"path": new, "line": "created", "mode": "0600"}));
         assert_eq!(r.msg.as_deref(), Some("ownership, perms or SE linux context changed"));
         assert_eq!(mode_of(Path::new(&new)), 0o600);

@@ -24,4 +24,3 @@ pub mod stat;
 pub mod template;
 pub mod validate;
 pub mod write_file;
-#[cfg(test)]

@@ -173,6 +173,7 @@ mod tests {
         );
         let st = stat_of(&h.run(run, json!({"path": l, "follow": true})));
         assert_eq!((st["isreg"].clone(), st["islnk"].clone()), (json!(true), json!(false)));
+        assert!(st.get("lnk_target").is_none());
         let st = stat_of(&h.run(
             run,
             json!({"path": d.path().display().to_string(), "get_checksum": false}),
