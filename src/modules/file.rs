@@ -56,12 +56,12 @@ fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, String> {
         path
     };
     let state = args.str("state")?;
-    if let Some(s) = &state {
-        if !["file", "directory", "touch", "absent", "link", "hard"].contains(&s.as_str()) {
-            return Err(format!(
-                "value of state must be one of: absent, directory, file, hard, link, touch, got: {s}"
-            ));
-        }
+    if let Some(s) = &state
+        && !["file", "directory", "touch", "absent", "link", "hard"].contains(&s.as_str())
+    {
+        return Err(format!(
+            "value of state must be one of: absent, directory, file, hard, link, touch, got: {s}"
+        ));
     }
     Ok(Task {
         path,
@@ -379,7 +379,7 @@ async fn link(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
         [a, b] => (a.clone(), b.clone()),
         _ => return Ok(Err(format!("could not stat {}: {}", t.path, out.stderr_lossy().trim()))),
     };
-    if source.is_none() && !t.force && !(hard && false) {
+    if source.is_none() && (hard || !t.force) {
         return Ok(Err(if hard {
             format!("src does not exist: {src}")
         } else {

@@ -39,32 +39,31 @@ pub fn fix_commands(path: &str, st: &RemoteStat, want: &Wanted, no_follow: bool)
     let mut cmds = Vec::new();
     let q = |words: &[&str]| join(words).map_err(|e| e.to_string());
     let h = if no_follow { "-h" } else { "" };
-    if let Some(owner) = &want.owner {
-        if !same_id(owner, &st.owner, st.uid) {
-            let mut words = vec!["chown"];
-            if !h.is_empty() {
-                words.push(h);
-            }
-            words.extend(["--", owner, path]);
-            cmds.push(q(&words)?);
+    if let Some(owner) = &want.owner
+        && !same_id(owner, &st.owner, st.uid)
+    {
+        let mut words = vec!["chown"];
+        if !h.is_empty() {
+            words.push(h);
         }
+        words.extend(["--", owner, path]);
+        cmds.push(q(&words)?);
     }
-    if let Some(group) = &want.group {
-        if !same_id(group, &st.group, st.gid) {
-            let mut words = vec!["chgrp"];
-            if !h.is_empty() {
-                words.push(h);
-            }
-            words.extend(["--", group, path]);
-            cmds.push(q(&words)?);
+    if let Some(group) = &want.group
+        && !same_id(group, &st.group, st.gid)
+    {
+        let mut words = vec!["chgrp"];
+        if !h.is_empty() {
+            words.push(h);
         }
+        words.extend(["--", group, path]);
+        cmds.push(q(&words)?);
     }
-    if !(no_follow && st.kind == Kind::Link) {
-        if let Some(m) = want.new_mode(st.mode, st.kind == Kind::Dir)? {
-            if m != st.mode {
-                cmds.push(q(&["chmod", &format!("{m:04o}"), "--", path])?);
-            }
-        }
+    if !(no_follow && st.kind == Kind::Link)
+        && let Some(m) = want.new_mode(st.mode, st.kind == Kind::Dir)?
+        && m != st.mode
+    {
+        cmds.push(q(&["chmod", &format!("{m:04o}"), "--", path])?);
     }
     Ok(cmds)
 }

@@ -258,10 +258,10 @@ async fn edit(ctx: &ModuleCtx<'_>, t: &Task) -> connection::Result<Result<Outcom
             Err(e) => return Ok(Err(e)),
         };
         if !fix.is_empty() {
-            if !ctx.check {
-                if let Err(e) = run_then_stat(ctx, &fix.join(" && "), &t.path, probe).await? {
-                    return Ok(Err(e));
-                }
+            if !ctx.check
+                && let Err(e) = run_then_stat(ctx, &fix.join(" && "), &t.path, probe).await?
+            {
+                return Ok(Err(e));
             }
             msg = if msg.is_empty() {
                 "ownership, perms or SE linux context changed".into()

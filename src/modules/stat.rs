@@ -53,10 +53,12 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
             }
             Some(st) => {
                 fill(&mut m, &path, &st);
-                if !other_algo.is_empty() && st.kind == Kind::File && st.readable {
-                    if let Some(sum) = other_checksum(ctx, &path, &other_algo).await? {
-                        m.insert("checksum".into(), Value::str(sum));
-                    }
+                if !other_algo.is_empty()
+                    && st.kind == Kind::File
+                    && st.readable
+                    && let Some(sum) = other_checksum(ctx, &path, &other_algo).await?
+                {
+                    m.insert("checksum".into(), Value::str(sum));
                 }
             }
         }
