@@ -28,7 +28,23 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
     let force = args.bool("force", true)?;
     let backup = args.bool("backup", false)?;
     if args.bool("remote_src", false)? {
-        return Err("remote_src is not supported by this engine's copy".into());
+        let src = args.str("src")?.ok_or("src is required with remote_src")?;
+        if args.get("validate").is_some() {
+            return Err("validate with remote_src is not supported yet".into());
+        }
+        let name = src.trim_end_matches('/').rsplit('/').next().unwrap_or(&src).to_string();
+        return Ok(WriteRequest {
+            content: Vec::new(),
+            dest,
+            src_name: Some(name),
+            src_label: src.clone(),
+            want,
+            force,
+            backup,
+            validate: None,
+            directory_mode: super::write_file::directory_mode(&args)?,
+            remote_src: Some(src),
+        });
     }
     match (args.str("content")?, args.str("src")?) {
         (Some(_), Some(_)) => Err("src and content are mutually exclusive".into()),
@@ -43,6 +59,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
             backup,
             validate: args.str("validate")?,
             directory_mode: super::write_file::directory_mode(&args)?,
+            remote_src: None,
         }),
         (None, Some(src)) => {
             let path = ctx
@@ -68,6 +85,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
                 backup,
                 validate: args.str("validate")?,
                 directory_mode: super::write_file::directory_mode(&args)?,
+                remote_src: None,
             })
         }
     }
@@ -184,6 +202,55 @@ mod tests {
         assert_eq!(std::fs::read_dir(d.path()).map(|r| r.count()).unwrap_or(0), 1);
         let r = h.run(run, json!({"content": "x", "dest": dest, "validate": "true"}));
         assert!(r.failed && r.msg.as_deref().unwrap_or_default().contains("%s"), "{r:?}");
+    }
+
+    /// Modes as ansible-core 2.19 leaves them: a new file gets the umask default, a replaced
+    /// one the source's mode.
+    #[test]
+    fn remote_src_copies_on_the_host() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let src = p(d.path(), "src");
+        let _ = std::fs::write(&src, "secret\n");
+        let _ = std::fs::set_permissions(&src, std::os::unix::fs::PermissionsExt::from_mode(0o600));
+        let exist = p(d.path(), "exist");
+        let _ = std::fs::write(&exist, "old\n");
+        let _ = std::fs::set_permissions(&exist, std::os::unix::fs::PermissionsExt::from_mode(0o640));
+        let sum = "fc683cd9ed1990ca2ea10b84e5e6fba048c24929";
+        let table = [
+            (p(d.path(), "new"), true, 0o644, p(d.path(), "new")),
+            (exist.clone(), true, 0o600, exist.clone()),
+            (exist.clone(), false, 0o600, exist.clone()),
+            (
+                format!("{}/", p(d.path(), "dir")),
+                true,
+                0o644,
+                p(&d.path().join("dir"), "src"),
+            ),
+        ];
+        for (dest, changed, mode, lands) in table {
+            let r = h.run(run, json!({"src": src, "dest": dest, "remote_src": true}));
+            assert_eq!(
+                (r.changed, s(&r, "checksum"), s(&r, "dest")),
+                (changed, sum.to_string(), lands.clone()),
+                "{r:?}"
+            );
+            assert_eq!(std::fs::read(&lands).unwrap_or_default(), b"secret\n");
+            assert_eq!(mode_of(Path::new(&lands)), mode, "{lands}");
+        }
+        let r = h.run(
+            run,
+            json!({"src": p(d.path(), "nosrc"), "dest": p(d.path(), "x"), "remote_src": true}),
+        );
+        assert_eq!(r.msg, Some(format!("Source {} not found", p(d.path(), "nosrc"))));
+        let names: Vec<String> = std::fs::read_dir(d.path())
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(names.iter().all(|n| !n.starts_with('.')), "temp files left: {names:?}");
     }
 
     #[test]

@@ -67,6 +67,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
         backup: args.bool("backup", false)?,
         validate: args.str("validate")?,
         directory_mode: super::write_file::directory_mode(&args)?,
+        remote_src: None,
     })
 }
 

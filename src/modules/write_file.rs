@@ -24,6 +24,8 @@ pub struct WriteRequest {
     pub validate: Option<String>,
     /// The mode of a directory made for `dest/`.
     pub directory_mode: Option<u32>,
+    /// `remote_src: true`: the bytes are the host's file at this path, not `content`.
+    pub remote_src: Option<String>,
 }
 
 pub fn sha1_hex(data: &[u8]) -> String {
@@ -89,9 +91,24 @@ pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result
         (Some(d), true) => d.as_str(),
         _ => parent.as_str(),
     });
-    let stats = match stat_many(ctx, &paths, probe).await? {
+    if let Some(src) = &req.remote_src {
+        paths.push(src.as_str());
+    }
+    let mut stats = match stat_many(ctx, &paths, probe).await? {
         Ok(s) => s,
         Err(e) => return Ok(Outcome::fail(e)),
+    };
+    let remote = match &req.remote_src {
+        None => None,
+        Some(src) => match stats.pop().flatten() {
+            None => return Ok(Outcome::fail(format!("Source {src} not found"))),
+            Some(st) if st.kind == Kind::Dir => {
+                return Ok(Outcome::fail(format!(
+                    "copying the remote directory {src} is not supported yet"
+                )));
+            }
+            Some(st) => Some((src.clone(), st)),
+        },
     };
     let dest_is_dir = req.dest.ends_with('/') || matches!(stats.first(), Some(Some(st)) if st.kind == Kind::Dir);
     let (dest, current, parent_stat) = if dest_is_dir {
@@ -127,7 +144,10 @@ pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result
     if current.as_ref().is_some_and(|st| st.kind == Kind::Dir) {
         return Ok(Outcome::fail(format!("dest {dest} is a directory")));
     }
-    let checksum = sha1_hex(&req.content);
+    let checksum = match &remote {
+        Some((_, st)) => st.checksum.clone().unwrap_or_default(),
+        None => sha1_hex(&req.content),
+    };
     let mut out = Outcome::ok().with("dest", dest.as_str());
     if current.is_some() && !req.force {
         return Ok(out);
@@ -182,11 +202,18 @@ pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result
                 .clone()
                 .or_else(|| current.as_ref().map(|s| s.gid.to_string())),
         };
-        let keep = current.as_ref().map(|st| st.mode);
-        if let Some(failed) = super::validate::put(ctx, put, req.validate.as_deref(), keep).await? {
-            return Ok(failed);
+        if let Some((src, src_st)) = &remote {
+            if let Err(e) = remote_copy(ctx, src, src_st, &put, current.is_some()).await? {
+                return Ok(Outcome::fail(e));
+            }
+            out = out.with("src", src.as_str());
+        } else {
+            let keep = current.as_ref().map(|st| st.mode);
+            if let Some(failed) = super::validate::put(ctx, put, req.validate.as_deref(), keep).await? {
+                return Ok(failed);
+            }
+            out = out.with("md5sum", md5_hex(&req.content));
         }
-        out = out.with("md5sum", md5_hex(&req.content));
     }
     // Attributes: fixed on what is there now (the new file already has the requested ones).
     let after = match (&current, same) {
@@ -245,6 +272,55 @@ async fn make_dir(
     run_then_stat(ctx, &line, trimmed, Probe::default()).await
 }
 
+/// `remote_src`: copy on the host through a temp file beside `put.dest`. Like Ansible, a
+/// replaced file takes the source's mode and a new one the umask default, unless a mode is
+/// given.
+async fn remote_copy(
+    ctx: &ModuleCtx<'_>,
+    src: &str,
+    src_st: &RemoteStat,
+    put: &PutFile,
+    replacing: bool,
+) -> connection::Result<Result<(), String>> {
+    let q = |s: &str| quote(s).map_err(|e| e.to_string());
+    let (qs, qd) = match (q(src), q(&put.dest)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
+    };
+    let mut line = format!(
+        "set -e; s={qs}; d={qd}; t=\"$(dirname -- \"$d\")/.$(basename -- \"$d\").play-cp.$$\"; \
+         trap 'rm -f \"$t\"' EXIT; cp -- \"$s\" \"$t\"; "
+    );
+    match (put.mode, replacing) {
+        (Some(m), _) => line.push_str(&format!("chmod {m:04o} \"$t\"; ")),
+        (None, true) => line.push_str(&format!("chmod {:04o} \"$t\"; ", src_st.mode)),
+        (None, false) => line.push_str("chmod \"$(printf %o $((0666 & ~0$(umask))))\" \"$t\"; "),
+    }
+    if let Some(o) = &put.owner {
+        match q(o) {
+            Ok(o) => line.push_str(&format!("chown -- {o} \"$t\"; ")),
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    if let Some(g) = &put.group {
+        match q(g) {
+            Ok(g) => line.push_str(&format!("chgrp -- {g} \"$t\"; ")),
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    line.push_str("mv -f -- \"$t\" \"$d\"; trap - EXIT");
+    let out = ctx.exec(line).await?;
+    Ok(if out.rc == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "could not copy {src} to {}: {}",
+            put.dest,
+            out.stderr_lossy().trim()
+        ))
+    })
+}
+
 async fn content_diff(ctx: &ModuleCtx<'_>, dest: &str, exists: bool, req: &WriteRequest) -> connection::Result<Diff> {
     let before = if exists {
         String::from_utf8_lossy(&ctx.conn.get_file(dest).await?).into_owned()
@@ -255,7 +331,10 @@ async fn content_diff(ctx: &ModuleCtx<'_>, dest: &str, exists: bool, req: &Write
         before_header: dest.to_string(),
         after_header: req.src_label.clone(),
         before,
-        after: String::from_utf8_lossy(&req.content).into_owned(),
+        after: match &req.remote_src {
+            Some(src) => String::from_utf8_lossy(&ctx.conn.get_file(src).await?).into_owned(),
+            None => String::from_utf8_lossy(&req.content).into_owned(),
+        },
     })
 }
 
