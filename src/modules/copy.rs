@@ -9,13 +9,19 @@ use crate::connection::{self, BoxFuture};
 pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outcome>> {
     Box::pin(async move {
         match request(ctx) {
-            Ok(req) => write(ctx, req).await,
+            Ok(Plan::File(req)) => write(ctx, req).await,
+            Ok(Plan::Tree(tree)) => super::copy_tree::copy(ctx, tree).await,
             Err(msg) => Ok(Outcome::fail(msg)),
         }
     })
 }
 
-fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
+enum Plan {
+    File(WriteRequest),
+    Tree(super::copy_tree::Tree),
+}
+
+fn request(ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
     let args = Args::new("copy", ctx.args);
     let mut known = vec!["src", "content", "dest"];
     known.extend_from_slice(COMMON_FILE_ARGS);
@@ -33,7 +39,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
             return Err("validate with remote_src is not supported yet".into());
         }
         let name = src.trim_end_matches('/').rsplit('/').next().unwrap_or(&src).to_string();
-        return Ok(WriteRequest {
+        return Ok(Plan::File(WriteRequest {
             content: Vec::new(),
             dest,
             src_name: Some(name),
@@ -44,12 +50,12 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
             validate: None,
             directory_mode: super::write_file::directory_mode(&args)?,
             remote_src: Some(src),
-        });
+        }));
     }
     match (args.str("content")?, args.str("src")?) {
         (Some(_), Some(_)) => Err("src and content are mutually exclusive".into()),
         (None, None) => Err("src (or content) is required".into()),
-        (Some(content), None) => Ok(WriteRequest {
+        (Some(content), None) => Ok(Plan::File(WriteRequest {
             content: content.into_bytes(),
             dest,
             src_name: None,
@@ -60,22 +66,55 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
             validate: args.str("validate")?,
             directory_mode: super::write_file::directory_mode(&args)?,
             remote_src: None,
-        }),
+        })),
         (None, Some(src)) => {
             let path = ctx
                 .find_source("files", &src)
                 .ok_or_else(|| format!("Could not find or access '{src}' on the Ansible Controller."))?;
             if path.is_dir() {
-                return Err(format!(
-                    "copying the directory '{src}' is not supported yet; copy its files one by one"
-                ));
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let into = match (src.ends_with('/'), dest.ends_with('/')) {
+                    (true, _) => dest.clone(),
+                    (false, true) => format!("{dest}{name}"),
+                    (false, false) => format!("{dest}/{name}"),
+                };
+                let label = if src.ends_with('/') {
+                    format!("{}/", path.display().to_string().trim_end_matches('/'))
+                } else {
+                    path.display().to_string()
+                };
+                return Ok(Plan::Tree(super::copy_tree::Tree {
+                    root: path,
+                    src_label: label,
+                    into,
+                    dest_label: if dest.ends_with('/') {
+                        dest.clone()
+                    } else {
+                        format!("{dest}/")
+                    },
+                    files: WriteRequest {
+                        content: Vec::new(),
+                        dest: String::new(),
+                        src_name: None,
+                        src_label: String::new(),
+                        want,
+                        force,
+                        backup,
+                        validate: args.str("validate")?,
+                        directory_mode: super::write_file::directory_mode(&args)?,
+                        remote_src: None,
+                    },
+                }));
             }
             let content = std::fs::read(&path).map_err(|e| format!("could not read {}: {e}", path.display()))?;
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| src.clone());
-            Ok(WriteRequest {
+            Ok(Plan::File(WriteRequest {
                 content,
                 dest,
                 src_name: Some(name),
@@ -86,7 +125,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
                 validate: args.str("validate")?,
                 directory_mode: super::write_file::directory_mode(&args)?,
                 remote_src: None,
-            })
+            }))
         }
     }
 }
@@ -251,6 +290,44 @@ mod tests {
             })
             .unwrap_or_default();
         assert!(names.iter().all(|n| !n.starts_with('.')), "temp files left: {names:?}");
+    }
+
+    /// What ansible-core 2.19 leaves for a directory source, with and without a trailing `/`.
+    #[test]
+    fn directory_sources_copy_their_tree() {
+        let d = tmp();
+        let tree = d.path().join("files/tree");
+        let _ = std::fs::create_dir_all(tree.join("sub"));
+        let _ = std::fs::write(tree.join("a"), "a\n");
+        let _ = std::fs::write(tree.join("sub/b"), "b\n");
+        let _ = std::fs::set_permissions(tree.join("sub/b"), std::os::unix::fs::PermissionsExt::from_mode(0o755));
+        let out = d.path().join("out");
+        let _ = std::fs::create_dir_all(&out);
+        let h = Harness::new(vec![d.path().to_path_buf()]);
+        let o = out.display().to_string();
+        let r = h.run(run, json!({"src": "tree", "dest": format!("{o}/")}));
+        assert!(
+            r.changed && s(&r, "dest") == format!("{o}/") && s(&r, "src") == tree.display().to_string(),
+            "{r:?}"
+        );
+        assert!(!h.run(run, json!({"src": "tree", "dest": format!("{o}/")})).changed);
+        let c = h.check(run, json!({"src": "tree/", "dest": p(&out, "flat"), "mode": "0600"}));
+        assert!(c.changed && !out.join("flat").exists(), "{c:?}");
+        let r = h.run(run, json!({"src": "tree/", "dest": p(&out, "flat"), "mode": "0600"}));
+        assert!(r.changed && s(&r, "dest") == format!("{}/", p(&out, "flat")), "{r:?}");
+        let modes: Vec<(&str, u32)> = vec![
+            ("tree", 0o755),
+            ("tree/a", 0o644),
+            ("tree/sub", 0o755),
+            ("tree/sub/b", 0o644),
+            ("flat", 0o755),
+            ("flat/a", 0o600),
+            ("flat/sub/b", 0o600),
+        ];
+        for (rel, mode) in modes {
+            assert_eq!(mode_of(&out.join(rel)), mode, "{rel}");
+        }
+        assert_eq!(std::fs::read(out.join("flat/sub/b")).unwrap_or_default(), b"b\n");
     }
 
     #[test]

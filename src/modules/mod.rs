@@ -13,6 +13,7 @@ pub mod table;
 pub use context::{ModuleCtx, ModuleFn, Outcome};
 
 pub mod copy;
+pub mod copy_tree;
 pub mod file;
 pub mod file_attrs;
 #[cfg(test)]
