@@ -22,8 +22,11 @@ pub struct Tree {
     pub files: WriteRequest,
 }
 
+/// Relative directory names, and relative file names with their controller paths.
+type Listing = (Vec<String>, Vec<(String, PathBuf)>);
+
 /// The tree's directories and files, relative, in a stable order (parents first).
-fn walk(root: &Path) -> Result<(Vec<String>, Vec<(String, PathBuf)>), String> {
+fn walk(root: &Path) -> Result<Listing, String> {
     let mut dirs = Vec::new();
     let mut files = Vec::new();
     let mut stack = vec![(root.to_path_buf(), String::new())];
