@@ -23,5 +23,6 @@ pub mod lineinfile_edit;
 pub mod remote_file;
 pub mod stat;
 pub mod template;
+pub mod template_vars;
 pub mod validate;
 pub mod write_file;

@@ -39,9 +39,12 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
     let path = ctx
         .find_source("templates", &src)
         .ok_or_else(|| format!("Could not find or access '{src}'"))?;
+    let extra = super::template_vars::template_vars(&src, &path, &dest, ctx.vars);
+    let vars: std::sync::Arc<dyn crate::template::Vars> =
+        std::sync::Arc::new(crate::template::MapVars::over(ctx.vars.clone(), extra));
     let rendered = ctx
         .templar
-        .render_template_file(&path, ctx.vars)
+        .render_template_file(&path, &vars)
         .map_err(|e| format!("AnsibleError: {e}"))?;
     let content = match args.str("newline_sequence")?.as_deref() {
         None | Some("\n") | Some("\\n") => rendered,
@@ -92,11 +95,17 @@ flag: --rotate-certificates\nflag: --cgroup-driver=systemd\n";
         let _ = std::fs::write(t.join("kubelet.conf.j2"), bench);
         let _ = std::fs::write(t.join("nonl.j2"), "no newline {{ x }}");
         let _ = std::fs::write(t.join("twonl.j2"), "two nl {{ x }}\n\n");
+        let _ = std::fs::write(t.join("managed.j2"), "# {{ ansible_managed }} {{ template_path }}\n");
         let h = Harness::new(vec![d.path().to_path_buf()]);
         let table = [
             ("kubelet.conf.j2", KUBELET, "44211d2271010609c65525cc4ac04607686c2143"),
             ("nonl.j2", "no newline X", "f4e6851b54a1097d877cd233a860cbe2c8e76ed3"),
             ("twonl.j2", "two nl X\n\n", "e5d10e9d4abd53b572f3a15dcce10f6236bdd6fd"),
+            (
+                "managed.j2",
+                "# Ansible managed managed.j2\n",
+                "919777ce88d27251a41c8598d2d6025782fc37af",
+            ),
         ];
         for (src, want, sum) in table {
             let dest = p(d.path(), src.trim_end_matches(".j2"));
