@@ -20,6 +20,12 @@ pub fn split_lines(data: &[u8]) -> Vec<Vec<u8>> {
     data.split_inclusive(|b| *b == b'\n').map(<[u8]>::to_vec).collect()
 }
 
+/// The text a pattern is searched in: the line without its final `\n`, so `$` matches
+/// before it as Python's does (Rust's `$` is the very end).
+fn body(l: &[u8]) -> &[u8] {
+    l.strip_suffix(b"\n").unwrap_or(l)
+}
+
 fn trim_eol(l: &[u8]) -> &[u8] {
     let mut end = l.len();
     while end > 0 && matches!(l[end - 1], b'\n' | b'\r') {
@@ -50,7 +56,7 @@ pub fn present(lines: &mut Vec<Vec<u8>>, p: &Present<'_>) -> Result<&'static str
     let snapshot = lines.clone();
     if let Some(re) = p.regexp {
         for (i, l) in snapshot.iter().enumerate() {
-            if let Some(c) = re.captures(l) {
+            if let Some(c) = re.captures(body(l)) {
                 found = Some(i);
                 caps = Some(c);
                 matched = true;
@@ -76,7 +82,7 @@ pub fn present(lines: &mut Vec<Vec<u8>>, p: &Present<'_>) -> Result<&'static str
             if trim_eol(l) == line {
                 found = Some(i);
                 exact = true;
-            } else if ins_re.as_ref().is_some_and(|r| r.is_match(l)) {
+            } else if ins_re.as_ref().is_some_and(|r| r.is_match(body(l))) {
                 insert_at = Some(if p.insertafter.is_some() { i + 1 } else { i });
                 if p.firstmatch {
                     break;
@@ -143,7 +149,7 @@ pub fn absent(lines: &mut Vec<Vec<u8>>, regexp: Option<&Regex>, search: Option<&
     let before = lines.len();
     lines.retain(|l| {
         let hit = match (regexp, search, line) {
-            (Some(re), _, _) => re.is_match(l),
+            (Some(re), _, _) => re.is_match(body(l)),
             (None, Some(s), _) => contains(l, s.as_bytes()),
             (None, None, Some(line)) => trim_eol(l) == line.as_bytes(),
             _ => false,
@@ -242,6 +248,8 @@ mod tests {
         let re_host = Regex::new("^host=").unwrap_or_else(|e| panic!("{e}"));
         let re_hel = Regex::new("^(hel)lo2").unwrap_or_else(|e| panic!("{e}"));
         let re_none = Regex::new("^nomatch").unwrap_or_else(|e| panic!("{e}"));
+        let re_dollar = Regex::new("^(?P<a>S)$").unwrap_or_else(|e| panic!("{e}"));
+        let re_blank = Regex::new("^\\s*$").unwrap_or_else(|e| panic!("{e}"));
         let table: Vec<(&str, Present<'_>, &str, &str)> = vec![
             ("a\n", p("b"), "a\nb\n", "line added"),
             ("a\nb\n", p("b"), "a\nb\n", ""),
@@ -329,6 +337,26 @@ mod tests {
                 },
                 "a\nb\nc\n",
                 "line added",
+            ),
+            // `$` matches before the line's newline, as in Python.
+            (
+                "a\nS\n",
+                Present {
+                    regexp: Some(&re_dollar),
+                    backrefs: true,
+                    ..p("\\g<a>\\g<a>")
+                },
+                "a\nSS\n",
+                "line replaced",
+            ),
+            (
+                "a\n\nb\n",
+                Present {
+                    regexp: Some(&re_blank),
+                    ..p("blank")
+                },
+                "a\nblank\nb\n",
+                "line replaced",
             ),
         ];
         for (text, params, want, msg) in table {
