@@ -53,6 +53,7 @@ struct Task {
     create: bool,
     firstmatch: bool,
     validate: Option<String>,
+    backup: bool,
     want: Wanted,
 }
 
@@ -126,6 +127,7 @@ fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, String> {
         create: a.bool("create", false)?,
         firstmatch: a.bool("firstmatch", false)?,
         validate: a.str("validate")?,
+        backup: a.bool("backup", false)?,
         want: Wanted::from_args(&a)?,
     })
 }
@@ -229,6 +231,12 @@ async fn edit(ctx: &ModuleCtx<'_>, t: &Task) -> connection::Result<Result<Outcom
                 if r.rc != 0 {
                     return Ok(Err(format!("Error creating {dir} ({})", r.stderr_lossy().trim())));
                 }
+            }
+        }
+        if t.backup && current.is_some() {
+            match super::write_file::backup(ctx, &t.path).await? {
+                Ok(name) => out = out.with("backup", name),
+                Err(e) => return Ok(Err(e)),
             }
         }
         // A new file starts with the umask default and gets its attributes below (so the
@@ -361,6 +369,14 @@ mod tests {
             assert_eq!(read(&f), content, "{args}");
             assert_eq!(s(&r, "backup"), "");
         }
+        let r = h.run(
+            run,
+            json!({"path": f, "regexp": "^after", "state": "absent", "backup": true}),
+        );
+        let b = s(&r, "backup");
+        assert!(b.starts_with(&format!("{f}.")) && b.ends_with('~'), "{r:?}");
+        assert_eq!(read(&b), "first\nafter-first\nhelped\n");
+        assert_eq!(read(&f), "first\nhelped\n");
         assert_eq!(mode_of(Path::new(&f)), 0o644);
     }
 

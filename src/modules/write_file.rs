@@ -339,7 +339,7 @@ async fn content_diff(ctx: &ModuleCtx<'_>, dest: &str, exists: bool, req: &Write
 }
 
 /// Copy `dest` aside as `dest.<pid>.<date>@<time>~` (Ansible's backup name); returns the name.
-async fn backup(ctx: &ModuleCtx<'_>, dest: &str) -> connection::Result<Result<String, String>> {
+pub async fn backup(ctx: &ModuleCtx<'_>, dest: &str) -> connection::Result<Result<String, String>> {
     let q = match quote(dest) {
         Ok(q) => q,
         Err(e) => return Ok(Err(e.to_string())),
