@@ -30,13 +30,23 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
     if dest.is_empty() {
         return Err("dest is required".into());
     }
-    let want = Wanted::from_args(&args)?;
+    let preserve = super::file_attrs::is_preserve(&args);
+    let want = if preserve {
+        // The mode comes from each source file below.
+        Wanted {
+            mode: None,
+            owner: args.str("owner")?,
+            group: args.str("group")?,
+        }
+    } else {
+        Wanted::from_args(&args)?
+    };
     let force = args.bool("force", true)?;
     let backup = args.bool("backup", false)?;
     if args.bool("remote_src", false)? {
         let src = args.str("src")?.ok_or("src is required with remote_src")?;
-        if args.get("validate").is_some() {
-            return Err("validate with remote_src is not supported yet".into());
+        if args.get("validate").is_some() || preserve {
+            return Err("validate and mode=preserve with remote_src are not supported yet".into());
         }
         let name = src.trim_end_matches('/').rsplit('/').next().unwrap_or(&src).to_string();
         return Ok(Plan::File(WriteRequest {
@@ -55,6 +65,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
     match (args.str("content")?, args.str("src")?) {
         (Some(_), Some(_)) => Err("src and content are mutually exclusive".into()),
         (None, None) => Err("src (or content) is required".into()),
+        (Some(_), None) if preserve => Err("mode=preserve needs src, not content".into()),
         (Some(content), None) => Ok(Plan::File(WriteRequest {
             content: content.into_bytes(),
             dest,
@@ -90,6 +101,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
                     root: path,
                     src_label: label,
                     into,
+                    preserve,
                     dest_label: if dest.ends_with('/') {
                         dest.clone()
                     } else {
@@ -110,6 +122,11 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
                 }));
             }
             let content = std::fs::read(&path).map_err(|e| format!("could not read {}: {e}", path.display()))?;
+            let want = if preserve {
+                Wanted::from_args_preserving(&args, &path)?
+            } else {
+                want
+            };
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())

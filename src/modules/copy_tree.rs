@@ -17,6 +17,8 @@ pub struct Tree {
     pub src_label: String,
     /// The directory on the host the tree's contents land in.
     pub into: String,
+    /// `mode: preserve`: each file keeps its controller mode.
+    pub preserve: bool,
     /// `dest` as Ansible reports it (always ending in `/`).
     pub dest_label: String,
     pub files: WriteRequest,
@@ -111,12 +113,20 @@ pub async fn copy(ctx: &ModuleCtx<'_>, tree: Tree) -> connection::Result<Outcome
             Ok(c) => c,
             Err(e) => return Ok(Outcome::fail(format!("could not read {}: {e}", path.display()))),
         };
+        let mut want = tree.files.want.clone();
+        if tree.preserve {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path)
+                .map(|m| m.permissions().mode() & 0o7777)
+                .unwrap_or(0o644);
+            want.mode = Some(super::args::Mode::Bits(mode));
+        }
         let req = WriteRequest {
             content,
             dest: format!("{base}/{rel}"),
             src_name: None,
             src_label: path.display().to_string(),
-            want: tree.files.want.clone(),
+            want,
             force: tree.files.force,
             backup: tree.files.backup,
             validate: tree.files.validate.clone(),

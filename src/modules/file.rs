@@ -156,14 +156,12 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
             return Ok(Ok(out));
         }
         ("file", Some(st)) if st.kind == Kind::Dir && t.state.is_some() => {
-            return Ok(Err(format!("{} is a directory, cannot continue", t.path)));
+            let msg = format!("file ({}) is directory, cannot continue", t.path);
+            return Ok(Ok(failed(result("path", &t.path, &current, "directory", false), msg)));
         }
         ("directory", Some(st)) if st.kind != Kind::Dir => {
-            return Ok(Err(format!(
-                "{} already exists as a {}",
-                t.path,
-                if st.kind == Kind::Link { "link" } else { "file" }
-            )));
+            let msg = format!("{} already exists as a {}", t.path, state_of(st));
+            return Ok(Ok(failed(result("path", &t.path, &current, state_of(st), false), msg)));
         }
         ("directory", None) => cmds.extend(tri!(mkdir_chain(&t.path, &t.want))),
         ("touch", None) => {
@@ -224,6 +222,13 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
         state_of_or(&after, state),
         true,
     ))))
+}
+
+/// A failure that still reports what is at the path, as Ansible's does.
+fn failed(mut out: Outcome, msg: String) -> Outcome {
+    out.failed = true;
+    out.msg = Some(msg);
+    out
 }
 
 fn state_of_or<'s>(st: &Option<RemoteStat>, asked: &'s str) -> &'s str {

@@ -23,6 +23,23 @@ impl Wanted {
         })
     }
 
+    /// Like [`Wanted::from_args`], with `mode: preserve` (copy, template) taking the source
+    /// file's mode on the controller.
+    pub fn from_args_preserving(args: &super::args::Args<'_>, src: &std::path::Path) -> Result<Wanted, String> {
+        if !is_preserve(args) {
+            return Wanted::from_args(args);
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(src)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .map_err(|e| format!("could not read the mode of {}: {e}", src.display()))?;
+        Ok(Wanted {
+            mode: Some(Mode::Bits(mode)),
+            owner: args.str("owner")?,
+            group: args.str("group")?,
+        })
+    }
+
     /// The mode bits for a new file, if a mode is given (symbolic: applied to `base`).
     pub fn new_mode(&self, base: u32, is_dir: bool) -> Result<Option<u32>, String> {
         match &self.mode {
@@ -31,6 +48,11 @@ impl Wanted {
             Some(Mode::Symbolic(s)) => symbolic(s, base, is_dir).map(Some),
         }
     }
+}
+
+/// `mode: preserve`: keep the source's mode.
+pub fn is_preserve(args: &super::args::Args<'_>) -> bool {
+    args.get("mode").and_then(|v| v.as_str()) == Some("preserve")
 }
 
 /// Commands that bring `st` (at `path`) to `want`; empty when nothing differs. `no_follow`

@@ -65,7 +65,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
         dest,
         src_name: Some(name),
         src_label: path.display().to_string(),
-        want: Wanted::from_args(&args)?,
+        want: Wanted::from_args_preserving(&args, &path)?,
         force: args.bool("force", true)?,
         backup: args.bool("backup", false)?,
         validate: args.str("validate")?,
