@@ -226,6 +226,18 @@ mod tests {
         assert_eq!(mode_of(&d.path().join("made")), 0o755);
         let r = h.run(run, json!({"content": "x", "dest": out.display().to_string()}));
         assert_eq!(r.msg.as_deref(), Some("can not use content with a dir as dest"));
+        // mode: preserve takes the controller file's mode.
+        let _ = std::fs::write(files.join("run.sh"), "exe\n");
+        let _ = std::fs::set_permissions(
+            files.join("run.sh"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o750),
+        );
+        let r = h.run(
+            run,
+            json!({"src": "run.sh", "dest": p(&out, "run.sh"), "mode": "preserve"}),
+        );
+        assert!(r.changed && s(&r, "mode") == "0750", "{r:?}");
+        assert_eq!(mode_of(&out.join("run.sh")), 0o750);
         let r = h.run(run, json!({"src": "nope.cfg", "dest": p(&out, "x")}));
         assert!(r.failed);
         let r = h.run(run, json!({"content": "x", "dest": p(d.path(), "no/such/dir/f")}));

@@ -507,6 +507,12 @@ mod tests {
         assert!(!h.run(run, json!({"path": t, "state": "file", "mode": "0600"})).changed);
         let r = h.run(run, json!({"path": t, "mode": "g+r"}));
         assert!(r.changed && s(&r, "mode") == "0640", "{r:?}");
+        let r = h.run(run, json!({"path": t, "state": "directory"}));
+        assert_eq!(r.msg, Some(format!("{t} already exists as a file")));
+        assert!(r.failed && s(&r, "state") == "file" && s(&r, "mode") == "0640", "{r:?}");
+        let top = d.path().display().to_string();
+        let r = h.run(run, json!({"path": top, "state": "file"}));
+        assert_eq!(r.msg, Some(format!("file ({top}) is directory, cannot continue")));
         let r = h.run(run, json!({"path": p(d.path(), "none"), "state": "file"}));
         assert!(
             r.failed
