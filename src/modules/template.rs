@@ -34,6 +34,7 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
     ];
     known.extend_from_slice(COMMON_FILE_ARGS);
     args.only(&known)?;
+    unsupported_settings(&args)?;
     let src = args.required_str("src")?;
     let dest = args.required_str("dest")?;
     let path = ctx
@@ -72,6 +73,37 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<WriteRequest, String> {
         directory_mode: super::write_file::directory_mode(&args)?,
         remote_src: None,
     })
+}
+
+/// Jinja settings the renderer cannot change per task: refused rather than rendered into
+/// different bytes than Ansible would write.
+fn unsupported_settings(args: &Args<'_>) -> Result<(), String> {
+    let defaults = [
+        ("block_start_string", "{%"),
+        ("block_end_string", "%}"),
+        ("variable_start_string", "{{"),
+        ("variable_end_string", "}}"),
+        ("comment_start_string", "{#"),
+        ("comment_end_string", "#}"),
+    ];
+    for (key, default) in defaults {
+        if args.str(key)?.is_some_and(|v| v != default) {
+            return Err(format!("template: {key} other than '{default}' is not supported yet"));
+        }
+    }
+    if !args.bool("trim_blocks", true)? {
+        return Err("template: trim_blocks: false is not supported yet".into());
+    }
+    if args.bool("lstrip_blocks", false)? {
+        return Err("template: lstrip_blocks: true is not supported yet".into());
+    }
+    if let Some(enc) = args.str("output_encoding")?
+        && !enc.eq_ignore_ascii_case("utf-8")
+        && !enc.eq_ignore_ascii_case("utf8")
+    {
+        return Err(format!("template: output_encoding '{enc}' is not supported yet"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -118,5 +150,10 @@ flag: --rotate-certificates\nflag: --cgroup-driver=systemd\n";
         }
         let r = h.run(run, json!({"src": "missing.j2", "dest": p(d.path(), "m")}));
         assert!(r.failed);
+        let r = h.run(
+            run,
+            json!({"src": "nonl.j2", "dest": p(d.path(), "m"), "lstrip_blocks": true}),
+        );
+        assert!(r.failed && !d.path().join("m").exists(), "{r:?}");
     }
 }
