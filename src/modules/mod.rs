@@ -33,3 +33,17 @@ mod ssh_module_tests;
 #[cfg(test)]
 mod test_support;
 pub mod wait_for_connection;
+pub mod copy;
+pub mod copy_tree;
+pub mod file;
+pub mod file_attrs;
+#[cfg(test)]
+mod file_tests;
+pub mod lineinfile;
+pub mod lineinfile_edit;
+pub mod remote_file;
+pub mod stat;
+pub mod template;
+pub mod template_vars;
+pub mod validate;
+pub mod write_file;

@@ -8,10 +8,13 @@ pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("add_host", super::add_host::run),
     ("assert", super::assert::run),
     ("command", super::command::run),
+    ("copy", super::copy::run),
     ("debug", super::debug::run),
     ("fail", super::fail::run),
+    ("file", super::file::run),
     ("group_by", super::group_by::run),
     ("include_vars", super::include_vars::run),
+    ("lineinfile", super::lineinfile::run),
     ("pause", super::pause::run),
     ("ping", super::ping::run),
     ("raw", super::raw::run),
@@ -19,6 +22,8 @@ pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("set_fact", super::set_fact::run),
     ("setup", super::setup::run),
     ("shell", super::shell::run),
+    ("stat", super::stat::run),
+    ("template", super::template::run),
     ("wait_for_connection", super::wait_for_connection::run),
 ];
 

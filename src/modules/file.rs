@@ -1,0 +1,614 @@
+//! `file`: make a path be a file, directory, symlink, hard link, touched file or absent, with
+//! owner, group and mode. One probe first; one combined change-and-probe when something differs.
+
+use super::args::Args;
+use super::file_attrs::{Wanted, fix_commands};
+use super::remote_file::{Kind, Probe, RemoteStat, attr_fields, parse_records, probe_script, run_then_stat};
+use super::{ModuleCtx, Outcome};
+use crate::connection::quote::{join, quote};
+use crate::connection::{self, BoxFuture, ExecRequest};
+use crate::value::Value;
+
+const KNOWN: &[&str] = &[
+    "path",
+    "dest",
+    "name",
+    "state",
+    "mode",
+    "owner",
+    "group",
+    "recurse",
+    "src",
+    "force",
+    "follow",
+    "access_time",
+    "modification_time",
+    "access_time_format",
+    "modification_time_format",
+    "seuser",
+    "serole",
+    "setype",
+    "selevel",
+    "unsafe_writes",
+    "attributes",
+];
+
+struct Task {
+    path: String,
+    state: Option<String>,
+    want: Wanted,
+    recurse: bool,
+    src: Option<String>,
+    force: bool,
+    follow: bool,
+}
+
+fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, String> {
+    let args = Args::new("file", ctx.args);
+    args.only(KNOWN)?;
+    let path = match (args.str("path")?, args.str("dest")?, args.str("name")?) {
+        (Some(p), _, _) | (None, Some(p), _) | (None, None, Some(p)) => p,
+        _ => return Err("missing required arguments: path".into()),
+    };
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/').to_string()
+    } else {
+        path
+    };
+    let state = args.str("state")?;
+    if let Some(s) = &state
+        && !["file", "directory", "touch", "absent", "link", "hard"].contains(&s.as_str())
+    {
+        return Err(format!(
+            "value of state must be one of: absent, directory, file, hard, link, touch, got: {s}"
+        ));
+    }
+    Ok(Task {
+        path,
+        state,
+        want: Wanted::from_args(&args)?,
+        recurse: args.bool("recurse", false)?,
+        src: args.str("src")?,
+        force: args.bool("force", false)?,
+        follow: args.bool("follow", true)?,
+    })
+}
+
+pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outcome>> {
+    Box::pin(async move {
+        let task = match parse(ctx) {
+            Ok(t) => t,
+            Err(e) => return Ok(Outcome::fail(e)),
+        };
+        let r = match task.state.as_deref() {
+            Some("link") | Some("hard") => link(ctx, &task).await?,
+            _ => plain(ctx, &task).await?,
+        };
+        Ok(r.unwrap_or_else(Outcome::fail))
+    })
+}
+
+/// Turn a task-failure message into an early `Ok(Err(..))`.
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e.to_string())),
+        }
+    };
+}
+
+type Step = connection::Result<Result<Outcome, String>>;
+
+/// The state Ansible reports for what is at a path.
+fn state_of(st: &RemoteStat) -> &'static str {
+    match st.kind {
+        Kind::Dir => "directory",
+        Kind::Link => "link",
+        _ if st.nlink > 1 => "hard",
+        _ => "file",
+    }
+}
+
+fn result(key: &str, path: &str, st: &Option<RemoteStat>, state: &str, changed: bool) -> Outcome {
+    let mut out = Outcome::changed(changed).with(key, path).with("state", state);
+    if let Some(st) = st {
+        attr_fields(st, &mut out.data);
+    }
+    out
+}
+
+/// file, directory, touch, absent, and no state at all.
+async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
+    let follow = t.follow && t.state.as_deref() != Some("absent");
+    let probe = Probe {
+        follow,
+        checksum: false,
+    };
+    let current = match run_then_stat(ctx, "", &t.path, probe).await? {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    let state = match (&t.state, &current) {
+        (Some(s), _) => s.as_str(),
+        (None, _) if t.recurse => "directory",
+        (None, Some(st)) => state_of(st),
+        (None, None) => "file",
+    };
+    let q = |words: &[&str]| join(words).map_err(|e| e.to_string());
+    let mut cmds: Vec<String> = Vec::new();
+    match (state, &current) {
+        ("absent", None) => return Ok(Ok(result("path", &t.path, &None, "absent", false))),
+        ("absent", Some(st)) => {
+            if ctx.check {
+                return Ok(Ok(result("path", &t.path, &current, state_of(st), true)));
+            } else {
+                let out = ctx.exec(tri!(q(&["rm", "-rf", "--", &t.path]))).await?;
+                if out.rc != 0 {
+                    return Ok(Err(format!("rmtree failed: {}", out.stderr_lossy().trim())));
+                }
+            }
+            return Ok(Ok(result("path", &t.path, &None, "absent", true)));
+        }
+        ("file" | "hard", None) => {
+            let mut out = Outcome::fail(format!("file ({}) is absent, cannot continue", t.path));
+            out = out.with("path", t.path.as_str()).with("state", "absent");
+            return Ok(Ok(out));
+        }
+        ("file", Some(st)) if st.kind == Kind::Dir && t.state.is_some() => {
+            let msg = format!("file ({}) is directory, cannot continue", t.path);
+            return Ok(Ok(failed(result("path", &t.path, &current, "directory", false), msg)));
+        }
+        ("directory", Some(st)) if st.kind != Kind::Dir => {
+            let msg = format!("{} already exists as a {}", t.path, state_of(st));
+            return Ok(Ok(failed(result("path", &t.path, &current, state_of(st), false), msg)));
+        }
+        ("directory", None) => cmds.extend(tri!(mkdir_chain(&t.path, &t.want))),
+        ("touch", None) => {
+            cmds.push(format!(": > {}", tri!(quote(&t.path).map_err(|e| e.to_string()))));
+            let probe_new = RemoteStat {
+                kind: Kind::File,
+                mode: 0o644,
+                ..blank()
+            };
+            cmds.extend(tri!(fix_commands(&t.path, &probe_new, &t.want, false)));
+        }
+        ("touch", Some(_)) => cmds.push(tri!(q(&["touch", "--", &t.path]))),
+        _ => {}
+    }
+    if let Some(st) = &current {
+        if t.recurse && st.kind == Kind::Dir {
+            return recurse(ctx, t, st, cmds).await;
+        }
+        cmds.extend(tri!(fix_commands(&t.path, st, &t.want, !follow)));
+    }
+    // Ansible names the path `dest` for touch and for a hard-linked file found as it is.
+    let implicit_hard = t.state.is_none() && state == "hard";
+    let key = if state == "touch" || implicit_hard {
+        "dest"
+    } else {
+        "path"
+    };
+    let finish = |mut out: Outcome| {
+        if implicit_hard {
+            out.data.insert("src".into(), Value::Null);
+        }
+        out
+    };
+    if cmds.is_empty() {
+        return Ok(Ok(finish(result(
+            key,
+            &t.path,
+            &current,
+            state_of_or(&current, state),
+            false,
+        ))));
+    }
+    if ctx.check {
+        return Ok(Ok(match &current {
+            Some(_) => finish(result(key, &t.path, &current, state_of_or(&current, state), true)),
+            // Ansible reports only the path for something it would create.
+            None => Outcome::changed(true).with(key, t.path.as_str()),
+        }));
+    }
+    let after = match run_then_stat(ctx, &cmds.join(" && "), &t.path, probe).await? {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(Ok(finish(result(
+        key,
+        &t.path,
+        &after,
+        state_of_or(&after, state),
+        true,
+    ))))
+}
+
+/// A failure that still reports what is at the path, as Ansible's does.
+fn failed(mut out: Outcome, msg: String) -> Outcome {
+    out.failed = true;
+    out.msg = Some(msg);
+    out
+}
+
+fn state_of_or<'s>(st: &Option<RemoteStat>, asked: &'s str) -> &'s str {
+    match (asked, st) {
+        ("touch", _) => "file",
+        (_, Some(st)) => state_of(st),
+        _ => asked,
+    }
+}
+
+fn blank() -> RemoteStat {
+    RemoteStat {
+        kind: Kind::File,
+        mode: 0,
+        uid: u64::MAX,
+        gid: u64::MAX,
+        owner: String::new(),
+        group: String::new(),
+        size: 0,
+        mtime: 0.0,
+        atime: 0.0,
+        ctime: 0.0,
+        nlink: 1,
+        inode: 0,
+        dev: 0,
+        blocks: 0,
+        block_size: 0,
+        checksum: None,
+        link_target: None,
+        link_source: None,
+        readable: false,
+        writeable: false,
+        executable: false,
+    }
+}
+
+/// Create each missing directory from the top down, giving every created one the requested
+/// mode and owner (as Ansible does for the parents it makes).
+fn mkdir_chain(path: &str, want: &Wanted) -> Result<Vec<String>, String> {
+    let mut prefixes = Vec::new();
+    let mut cur = String::new();
+    for (i, part) in path.split('/').enumerate() {
+        if i > 0 {
+            cur.push('/');
+        }
+        cur.push_str(part);
+        if !part.is_empty() && part != "." {
+            prefixes.push(cur.clone());
+        }
+    }
+    let created = RemoteStat {
+        kind: Kind::Dir,
+        mode: 0o755,
+        ..blank()
+    };
+    let mut cmds = Vec::new();
+    for p in prefixes {
+        let qp = quote(&p).map_err(|e| e.to_string())?;
+        let mut make = vec![format!("mkdir -- {qp}")];
+        make.extend(fix_commands(&p, &created, want, false)?);
+        cmds.push(format!("{{ [ -d {qp} ] || {{ {}; }}; }}", make.join(" && ")));
+    }
+    Ok(cmds)
+}
+
+/// `recurse: true` on a directory: apply owner, group and mode to everything below it and
+/// report whether any of it changed (compared by listing before and after).
+async fn recurse(ctx: &ModuleCtx<'_>, t: &Task, st: &RemoteStat, pre: Vec<String>) -> Step {
+    let q = |words: &[&str]| join(words).map_err(|e| e.to_string());
+    let mut cmds = pre;
+    if let Some(o) = &t.want.owner {
+        cmds.push(tri!(q(&["chown", "-R", "--", o, &t.path])));
+    }
+    if let Some(g) = &t.want.group {
+        cmds.push(tri!(q(&["chgrp", "-R", "--", g, &t.path])));
+    }
+    if let Some(m) = &t.want.mode {
+        cmds.push(tri!(q(&["chmod", "-R", "--", &m.chmod_arg(), &t.path])));
+    }
+    let root = if t.path.starts_with('-') {
+        format!("./{}", t.path)
+    } else {
+        t.path.clone()
+    };
+    let qroot = tri!(quote(&root).map_err(|e| e.to_string()));
+    let list = format!("find {qroot} -printf '%u:%g:%m\\n' | sha1sum");
+    if ctx.check {
+        // Nothing may change: list what is below and decide here.
+        let listing = format!("find {qroot} ! -type l -printf '%y %m %U %G %u %g\\n'");
+        let out = ctx.exec(listing).await?;
+        let mut changed = false;
+        for line in out.stdout_lossy().lines() {
+            let f: Vec<&str> = line.split(' ').collect();
+            if let [kind, mode, uid, gid, owner, group] = f.as_slice() {
+                let entry = RemoteStat {
+                    kind: if *kind == "d" { Kind::Dir } else { Kind::File },
+                    mode: u32::from_str_radix(mode, 8).unwrap_or(0),
+                    uid: uid.parse().unwrap_or(u64::MAX),
+                    gid: gid.parse().unwrap_or(u64::MAX),
+                    owner: owner.to_string(),
+                    group: group.to_string(),
+                    ..blank()
+                };
+                changed |= !tri!(fix_commands(&t.path, &entry, &t.want, false)).is_empty();
+            }
+        }
+        return Ok(Ok(result("path", &t.path, &Some(st.clone()), "directory", changed)));
+    }
+    let changed_check = format!(
+        "b=$({list}); {} || exit $?; a=$({list}); [ \"$a\" = \"$b\" ] || echo CHANGED",
+        cmds.join(" && ")
+    );
+    let out = ctx.exec(changed_check).await?;
+    if out.rc != 0 {
+        return Ok(Err(out.stderr_lossy().trim().to_string()));
+    }
+    let changed = out.stdout_lossy().contains("CHANGED");
+    let after = match run_then_stat(ctx, "", &t.path, Probe::default()).await? {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(Ok(result("path", &t.path, &after, "directory", changed)))
+}
+
+/// state=link and state=hard.
+async fn link(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
+    let state = t.state.as_deref().unwrap_or("link");
+    let hard = state == "hard";
+    let Some(src) = t.src.clone() else {
+        return Ok(Err(format!("src is required for creating a {state} link")));
+    };
+    // A relative symlink source is read from the link's directory.
+    let src_seen = if src.starts_with('/') || hard {
+        src.clone()
+    } else {
+        match t.path.rsplit_once('/') {
+            Some((dir, _)) => format!("{}/{src}", if dir.is_empty() { "" } else { dir }),
+            None => src.clone(),
+        }
+    };
+    let probe = Probe::default();
+    let mut line = tri!(probe_script(&t.path, probe));
+    line.push_str(&tri!(probe_script(
+        &src_seen,
+        Probe {
+            follow: true,
+            checksum: false
+        }
+    )));
+    let out = ctx.conn.exec(&ExecRequest::new(line)).await?;
+    let recs = tri!(parse_records(&out.stdout));
+    let (current, source) = match recs.as_slice() {
+        [a, b] => (a.clone(), b.clone()),
+        _ => return Ok(Err(format!("could not stat {}: {}", t.path, out.stderr_lossy().trim()))),
+    };
+    if source.is_none() && (hard || !t.force) {
+        return Ok(Err(if hard {
+            format!("src does not exist: {src}")
+        } else {
+            format!("src file does not exist, use \"force=yes\" if you really want to create the link: {src_seen}")
+        }));
+    }
+    let up_to_date = match (&current, &source) {
+        (Some(c), _) if !hard && c.kind == Kind::Link => c.link_target.as_deref() == Some(src.as_str()),
+        (Some(c), Some(s)) if hard => c.kind != Kind::Link && c.inode == s.inode && c.dev == s.dev,
+        _ => false,
+    };
+    let mut cmds = Vec::new();
+    if !up_to_date {
+        if let Some(c) = &current {
+            let from = match c.kind {
+                Kind::Dir => "directory",
+                Kind::Link => "link",
+                _ if c.nlink > 1 => "hard",
+                _ => "file",
+            };
+            if c.kind == Kind::Dir {
+                return Ok(Err(format!(
+                    "refusing to convert from directory to {state} for {}",
+                    t.path
+                )));
+            }
+            if from != "link" && from != "hard" && !t.force {
+                return Ok(Err(format!(
+                    "refusing to convert from {from} to {state} for {}",
+                    t.path
+                )));
+            }
+        }
+        let words: Vec<&str> = if hard {
+            vec!["ln", "-f", "--", &src, &t.path]
+        } else {
+            vec!["ln", "-sfn", "--", &src, &t.path]
+        };
+        cmds.push(tri!(join(&words).map_err(|e| e.to_string())));
+    } else if let Some(c) = &current {
+        cmds.extend(tri!(fix_commands(&t.path, c, &t.want, !hard)));
+    }
+    let finish = |st: &Option<RemoteStat>, changed: bool| {
+        let mut out = result("dest", &t.path, st, state, changed);
+        out.data.insert("src".into(), Value::str(&src));
+        out
+    };
+    if cmds.is_empty() {
+        return Ok(Ok(finish(&current, false)));
+    }
+    if ctx.check {
+        return Ok(Ok(finish(&current, true)));
+    }
+    let mut after = match run_then_stat(ctx, &cmds.join(" && "), &t.path, probe).await? {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    if !up_to_date {
+        // The new link gets the requested attributes too.
+        if let Some(st) = &after {
+            let fix = tri!(fix_commands(&t.path, st, &t.want, !hard));
+            if !fix.is_empty() {
+                after = match run_then_stat(ctx, &fix.join(" && "), &t.path, probe).await? {
+                    Ok(s) => s,
+                    Err(e) => return Ok(Err(e)),
+                };
+            }
+        }
+    }
+    Ok(Ok(finish(&after, true)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::modules::file_tests::{HOSTILE, Harness, mode_of, p, s, tmp};
+    use serde_json::json;
+
+    #[test]
+    fn directory_creates_parents_with_mode_and_is_idempotent() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let leaf = p(d.path(), "a/b/c");
+        let args = json!({"path": leaf, "state": "directory", "mode": "0700"});
+        assert!(!h.check(run, args.clone()).failed);
+        assert!(!d.path().join("a").exists(), "check mode created something");
+        let r = h.run(run, args.clone());
+        assert!(r.changed && !r.failed, "{r:?}");
+        for sub in ["a", "a/b", "a/b/c"] {
+            assert_eq!(mode_of(&d.path().join(sub)), 0o700, "{sub}");
+        }
+        assert_eq!(
+            (s(&r, "path"), s(&r, "state"), s(&r, "mode")),
+            (leaf.clone(), "directory".into(), "0700".into())
+        );
+        assert!(r.data.contains_key("uid") && r.data.contains_key("owner") && r.data.contains_key("size"));
+        let again = h.run(run, args);
+        assert!(!again.changed, "{again:?}");
+        // No mode: the umask default.
+        let r = h.run(run, json!({"path": p(d.path(), "plain"), "state": "directory"}));
+        assert_eq!((r.changed, s(&r, "mode")), (true, "0755".into()));
+    }
+
+    #[test]
+    fn touch_file_absent_and_modes() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let t = p(d.path(), "t");
+        let r = h.run(run, json!({"path": t, "state": "touch"}));
+        assert!(r.changed && s(&r, "dest") == t && s(&r, "state") == "file", "{r:?}");
+        assert_eq!(mode_of(&d.path().join("t")), 0o644);
+        // touch always reports a change (times move).
+        assert!(
+            h.run(run, json!({"path": t, "state": "touch", "mode": "u=rw,g=r"}))
+                .changed
+        );
+        let r = h.run(run, json!({"path": t, "state": "file", "mode": "0600"}));
+        assert!(r.changed && s(&r, "mode") == "0600", "{r:?}");
+        assert_eq!(mode_of(&d.path().join("t")), 0o600);
+        assert!(!h.run(run, json!({"path": t, "state": "file", "mode": "0600"})).changed);
+        let r = h.run(run, json!({"path": t, "mode": "g+r"}));
+        assert!(r.changed && s(&r, "mode") == "0640", "{r:?}");
+        let r = h.run(run, json!({"path": t, "state": "directory"}));
+        assert_eq!(r.msg, Some(format!("{t} already exists as a file")));
+        assert!(r.failed && s(&r, "state") == "file" && s(&r, "mode") == "0640", "{r:?}");
+        let top = d.path().display().to_string();
+        let r = h.run(run, json!({"path": top, "state": "file"}));
+        assert_eq!(r.msg, Some(format!("file ({top}) is directory, cannot continue")));
+        let r = h.run(run, json!({"path": p(d.path(), "none"), "state": "file"}));
+        assert!(
+            r.failed
+                && r.msg
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("is absent, cannot continue")
+        );
+        let c = h.check(run, json!({"path": t, "state": "absent"}));
+        assert!(
+            c.changed && s(&c, "state") == "file" && s(&c, "mode") == "0640",
+            "{c:?}"
+        );
+        let c = h.check(run, json!({"path": p(d.path(), "new"), "state": "directory"}));
+        assert!(
+            c.changed && !c.data.contains_key("state") && !d.path().join("new").exists(),
+            "{c:?}"
+        );
+        assert!(d.path().join("t").exists());
+        let r = h.run(run, json!({"path": t, "state": "absent"}));
+        assert!(r.changed && !d.path().join("t").exists());
+        assert!(!h.run(run, json!({"path": t, "state": "absent"})).changed);
+    }
+
+    #[test]
+    fn links_and_hard_links() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let t = p(d.path(), "t");
+        let _ = std::fs::write(&t, "x");
+        let l = p(d.path(), "lnk");
+        let args = json!({"path": l, "state": "link", "src": t});
+        let r = h.run(run, args.clone());
+        assert!(
+            r.changed && s(&r, "state") == "link" && s(&r, "src") == t && s(&r, "mode") == "0777",
+            "{r:?}"
+        );
+        assert_eq!(std::fs::read_link(&l).ok(), Some(std::path::PathBuf::from(&t)));
+        assert!(!h.run(run, args).changed);
+        let r = h.run(run, json!({"path": l, "state": "link", "src": p(d.path(), "missing")}));
+        assert!(r.failed, "{r:?}");
+        let hard = p(d.path(), "hard");
+        let r = h.run(run, json!({"path": hard, "state": "hard", "src": t}));
+        assert!(r.changed && s(&r, "state") == "hard", "{r:?}");
+        // A hard-linked file looked at without a state: Ansible says `hard` under `dest`.
+        let r = h.run(run, json!({"path": t}));
+        assert!(!r.changed && s(&r, "state") == "hard" && s(&r, "dest") == t, "{r:?}");
+        assert!(!h.run(run, json!({"path": hard, "state": "hard", "src": t})).changed);
+        // A plain file is not replaced by a link without force.
+        let f = p(d.path(), "f");
+        let _ = std::fs::write(&f, "y");
+        assert!(h.run(run, json!({"path": f, "state": "link", "src": t})).failed);
+        assert!(
+            h.run(run, json!({"path": f, "state": "link", "src": t, "force": true}))
+                .changed
+        );
+    }
+
+    #[test]
+    fn recurse_applies_mode_below() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let top = d.path().join("top");
+        let _ = std::fs::create_dir_all(top.join("sub"));
+        let _ = std::fs::write(top.join("sub/f"), "x");
+        let args =
+            json!({"path": top.display().to_string(), "state": "directory", "mode": "u=rwX,g=rX,o=", "recurse": true});
+        let c = h.check(run, args.clone());
+        assert!(c.changed && mode_of(&top.join("sub/f")) == 0o644, "{c:?}");
+        let r = h.run(run, args.clone());
+        assert!(r.changed, "{r:?}");
+        assert_eq!((mode_of(&top.join("sub")), mode_of(&top.join("sub/f"))), (0o750, 0o640));
+        assert!(!h.check(run, args.clone()).changed);
+        assert!(!h.run(run, args).changed);
+    }
+
+    #[test]
+    fn hostile_path_is_one_literal_name() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let path = p(d.path(), HOSTILE);
+        let r = h.run(run, json!({"path": path, "state": "directory", "mode": "0750"}));
+        assert!(r.changed && !r.failed, "{r:?}");
+        assert_eq!(mode_of(Path::new(&path)), 0o750);
+        let names: Vec<String> = std::fs::read_dir(d.path())
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(names, vec![HOSTILE.to_string()]);
+        assert!(!std::path::Path::new("PWNED").exists());
+        assert!(h.run(run, json!({"path": path, "state": "absent"})).changed);
+        assert!(!Path::new(&path).exists());
+    }
+
+    use std::path::Path;
+}
