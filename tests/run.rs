@@ -45,7 +45,7 @@ fn a_workload_lands_the_same_files_on_every_host_and_a_second_run_changes_nothin
         dest: "{{{{ root }}}}/etc/v.env"
         mode: "0640"
       notify: restart
-    - lineinfile: path="{{{{ root }}}}/etc/v.env" line="host={{{{ inventory_hostname }}}}"
+    - lineinfile: path="{{{{ root }}}}/etc/host.env" line="host={{{{ inventory_hostname }}}}" create=yes
   handlers:
     - name: restart
       shell: echo restarted > "{{{{ root }}}}/restarted"
@@ -57,7 +57,9 @@ fn a_workload_lands_the_same_files_on_every_host_and_a_second_run_changes_nothin
     assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
     for h in ["n1", "n2", "n3"] {
         let env = std::fs::read_to_string(root.path().join(h).join("etc/v.env")).expect("file written");
-        assert_eq!(env, format!("version=v1.30.4\nhost={h}\n"));
+        assert_eq!(env, "version=v1.30.4\n");
+        let line = std::fs::read_to_string(root.path().join(h).join("etc/host.env")).expect("line file");
+        assert_eq!(line, format!("host={h}\n"));
         let mode = std::os::unix::fs::PermissionsExt::mode(
             &std::fs::metadata(root.path().join(h).join("etc/v.env"))
                 .expect("meta")
