@@ -16,6 +16,7 @@ pub mod options;
 pub mod prompt;
 pub mod quote;
 pub mod ssh;
+mod shell_session;
 pub mod ssh_args;
 pub mod ssh_config;
 mod transfer;

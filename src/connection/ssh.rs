@@ -6,6 +6,7 @@ use super::jump::BastionPool;
 use super::known_hosts::{self, fingerprint, key_type};
 use super::options::SshOptions;
 use super::prompt::{BecomePrompt, Step, Stream, Watcher};
+use super::shell_session::ShellSession;
 use super::transfer::{get_command, put_script, read_content, remote_command};
 use super::{BoxFuture, Connection, ExecOutput, ExecRequest, PutFile};
 use russh::client::{self, AuthResult, Handle};
@@ -129,6 +130,7 @@ impl SshConnector {
         Ok(SshConnection {
             label: opts.label.clone(),
             session,
+            shell: tokio::sync::Mutex::new(ShellState::NotStarted),
             _hops: hops,
         })
     }
@@ -321,11 +323,46 @@ async fn authenticate(handle: &mut Handle<Client>, opts: &SshOptions) -> Result<
 pub struct SshConnection {
     label: String,
     session: Session,
+    /// The host's long-lived shell for plain commands (see [`super::shell_session`]).
+    shell: tokio::sync::Mutex<ShellState>,
     /// Keeps the bastion sessions alive while this host uses them.
     _hops: Vec<Arc<Session>>,
 }
 
+enum ShellState {
+    NotStarted,
+    Ready(ShellSession),
+    /// Failed once: every command gets its own channel from now on.
+    Broken,
+}
+
 impl SshConnection {
+    /// Run a plain command in the host's shell when it is free; `None` when it is busy or
+    /// broken (the caller opens a channel instead).
+    async fn run_in_shell(&self, line: &str, stdin: Option<&[u8]>) -> Option<Result<ExecOutput>> {
+        let mut state = self.shell.try_lock().ok()?;
+        if matches!(*state, ShellState::NotStarted) {
+            // The shell keeps one of the server's session slots for good.
+            let permit = self.session.permits.clone().acquire_owned().await.ok()?;
+            permit.forget();
+            *state = match self.open_channel().await {
+                Ok(ch) => match ShellSession::start(ch, &self.label).await {
+                    Ok(sh) => ShellState::Ready(sh),
+                    Err(_) => ShellState::Broken,
+                },
+                Err(_) => ShellState::Broken,
+            };
+        }
+        let ShellState::Ready(shell) = &mut *state else {
+            return None;
+        };
+        let result = shell.run(&self.label, line, stdin).await;
+        if result.is_err() {
+            *state = ShellState::Broken;
+        }
+        Some(result)
+    }
+
     /// Open a session channel. sshd frees a session slot only when it has our close, a moment
     /// after we released the permit, so a refusal at the limit is retried briefly.
     async fn open_channel(&self) -> Result<russh::Channel<client::Msg>> {
@@ -353,6 +390,12 @@ impl SshConnection {
         timeout: Option<std::time::Duration>,
         become_prompt: Option<&BecomePrompt>,
     ) -> Result<ExecOutput> {
+        if timeout.is_none()
+            && become_prompt.is_none()
+            && let Some(result) = self.run_in_shell(&line, stdin).await
+        {
+            return result;
+        }
         let label = &self.label;
         let _permit = self
             .session
@@ -564,6 +607,9 @@ impl Connection for SshConnection {
 
     fn close<'a>(&'a self) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
+            if let ShellState::Ready(shell) = &*self.shell.lock().await {
+                shell.close().await;
+            }
             self.session.disconnect().await;
             Ok(())
         })

@@ -301,7 +301,9 @@ fn search_dirs(call: &ActionCall<'_>) -> Vec<PathBuf> {
         dirs.push(r.role.path.clone());
     }
     if let Some(d) = call.run.task.task.span.source.path.parent() {
-        let d = d.to_path_buf();
+        // Absolute, so a template's own includes resolve whatever the working directory.
+        let d = if d.as_os_str().is_empty() { std::path::Path::new(".") } else { d };
+        let d = std::path::absolute(d).unwrap_or_else(|_| d.to_path_buf());
         if !dirs.contains(&d) {
             dirs.push(d);
         }

@@ -260,6 +260,9 @@ fn render_in(session: &Session, text: &str) -> Result<Value> {
 
 fn render_file_in(session: &Session, path: &Path) -> Result<String> {
     let shown = path.display().to_string();
+    // Loaded by absolute name: the loader does not search the working directory.
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let path = absolute.as_path();
     if !path.is_file() {
         return Err(Error::lookup("template", format!("template file {shown} not found")));
     }
