@@ -41,6 +41,10 @@ struct Task {
     src: Option<String>,
     force: bool,
     follow: bool,
+    /// `modification_time` / `access_time`: `Some(true)` now, `Some(false)` preserve, `None`
+    /// the state's default (now for touch).
+    mtime_now: Option<bool>,
+    atime_now: Option<bool>,
 }
 
 fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, String> {
@@ -71,7 +75,34 @@ fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, String> {
         src: args.str("src")?,
         force: args.bool("force", false)?,
         follow: args.bool("follow", true)?,
+        mtime_now: time_arg(&args, "modification_time")?,
+        atime_now: time_arg(&args, "access_time")?,
     })
+}
+
+fn time_arg(args: &Args<'_>, key: &str) -> Result<Option<bool>, String> {
+    match args.str(key)?.as_deref() {
+        None => Ok(None),
+        Some("now") => Ok(Some(true)),
+        Some("preserve") => Ok(Some(false)),
+        Some(other) => Err(format!("{key}: '{other}': only 'now' and 'preserve' are supported yet")),
+    }
+}
+
+/// The `touch` line for an existing path, if its times are to move.
+fn touch_line(t: &Task, touching: bool) -> Result<Option<String>, String> {
+    let m = t.mtime_now.unwrap_or(touching);
+    let a = t.atime_now.unwrap_or(touching);
+    let flag = match (m, a) {
+        (true, true) => None,
+        (true, false) => Some("-m"),
+        (false, true) => Some("-a"),
+        (false, false) => return Ok(None),
+    };
+    let mut words = vec!["touch"];
+    words.extend(flag);
+    words.extend(["--", &t.path]);
+    join(&words).map(Some).map_err(|e| e.to_string())
 }
 
 pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outcome>> {
@@ -173,7 +204,7 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
             };
             cmds.extend(tri!(fix_commands(&t.path, &probe_new, &t.want, false)));
         }
-        ("touch", Some(_)) => cmds.push(tri!(q(&["touch", "--", &t.path]))),
+        (_, Some(_)) => cmds.extend(tri!(touch_line(t, state == "touch"))),
         _ => {}
     }
     if let Some(st) = &current {
