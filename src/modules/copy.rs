@@ -68,9 +68,9 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
         (Some(_), None) if preserve => Err("mode=preserve needs src, not content".into()),
         (Some(content), None) => Ok(Plan::File(WriteRequest {
             content: content.into_bytes(),
+            src_label: dest.clone(),
             dest,
             src_name: None,
-            src_label: "dynamically generated".into(),
             want,
             force,
             backup,
