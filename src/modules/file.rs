@@ -3,7 +3,9 @@
 
 use super::args::Args;
 use super::file_attrs::{Wanted, fix_commands};
-use super::remote_file::{Kind, Probe, RemoteStat, attr_fields, parse_records, probe_script, run_then_stat};
+use super::remote_file::{
+    Kind, Probe, RemoteStat, attr_fields, expand_user, parse_records, probe_script, run_then_stat,
+};
 use super::{ModuleCtx, Outcome};
 use crate::connection::quote::{join, quote};
 use crate::connection::{self, BoxFuture, ExecRequest};
@@ -107,10 +109,20 @@ fn touch_line(t: &Task, touching: bool) -> Result<Option<String>, String> {
 
 pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outcome>> {
     Box::pin(async move {
-        let task = match parse(ctx) {
+        let mut task = match parse(ctx) {
             Ok(t) => t,
             Err(e) => return Ok(Outcome::fail(e)),
         };
+        task.path = match expand_user(ctx, &task.path).await? {
+            Ok(p) => p,
+            Err(e) => return Ok(Outcome::fail(e)),
+        };
+        if let Some(src) = &task.src {
+            task.src = match expand_user(ctx, src).await? {
+                Ok(p) => Some(p),
+                Err(e) => return Ok(Outcome::fail(e)),
+            };
+        }
         let r = match task.state.as_deref() {
             Some("link") | Some("hard") => link(ctx, &task).await?,
             _ => plain(ctx, &task).await?,

@@ -6,7 +6,7 @@ use super::args::Args;
 use super::context::Diff;
 use super::file_attrs::{Wanted, fix_commands};
 use super::lineinfile_edit::{Present, absent, present, split_lines};
-use super::remote_file::{Kind, Probe, run_then_stat, stat_and_read};
+use super::remote_file::{Kind, Probe, expand_user, run_then_stat, stat_and_read};
 use super::{ModuleCtx, Outcome};
 use crate::connection::quote::join;
 use crate::connection::{self, BoxFuture, PutFile};
@@ -134,8 +134,12 @@ fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, String> {
 
 pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outcome>> {
     Box::pin(async move {
-        let t = match parse(ctx) {
+        let mut t = match parse(ctx) {
             Ok(t) => t,
+            Err(e) => return Ok(Outcome::fail(e)),
+        };
+        t.path = match expand_user(ctx, &t.path).await? {
+            Ok(p) => p,
             Err(e) => return Ok(Outcome::fail(e)),
         };
         Ok(edit(ctx, &t).await?.unwrap_or_else(Outcome::fail))

@@ -214,6 +214,36 @@ pub async fn stat_and_read(
     Ok(parse_record(&out.stdout[..end]).map(|st| st.map(|st| (st, content))))
 }
 
+/// A leading `~` or `~user` made into that home directory on the host, as Ansible expands
+/// path arguments; any other path as it is (no round trip).
+pub async fn expand_user(ctx: &ModuleCtx<'_>, path: &str) -> connection::Result<Result<String, String>> {
+    let Some(after) = path.strip_prefix('~') else {
+        return Ok(Ok(path.to_string()));
+    };
+    let (user, rest) = match after.find('/') {
+        Some(i) => after.split_at(i),
+        None => (after, ""),
+    };
+    let cmd = if user.is_empty() {
+        "printf %s \"$HOME\"".to_string()
+    } else if user.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        match quote(user) {
+            Ok(q) => format!("getent passwd {q} | cut -d: -f6 | tr -d '\\n'"),
+            Err(e) => return Ok(Err(e.to_string())),
+        }
+    } else {
+        return Ok(Ok(path.to_string()));
+    };
+    let out = ctx.conn.exec(&ExecRequest::new(cmd)).await?;
+    let home = out.stdout_lossy();
+    Ok(Ok(if out.rc == 0 && !home.is_empty() {
+        format!("{home}{rest}")
+    } else {
+        // Python leaves an unknown user's `~name` as written.
+        path.to_string()
+    }))
+}
+
 /// `"0644"` as Ansible prints modes.
 pub fn mode_string(mode: u32) -> String {
     format!("{:04o}", mode & 0o7777)

@@ -1,7 +1,7 @@
 //! `stat`: what a path on the host is, under Ansible's `stat.*` names.
 
 use super::args::Args;
-use super::remote_file::{Kind, Probe, RemoteStat, mode_string, stat};
+use super::remote_file::{Kind, Probe, RemoteStat, expand_user, mode_string, stat};
 use super::{ModuleCtx, Outcome};
 use crate::connection::quote::quote;
 use crate::connection::{self, BoxFuture};
@@ -39,6 +39,10 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
             Ok((path, probe, extra))
         })();
         let (path, probe, other_algo) = match parsed {
+            Ok(p) => p,
+            Err(e) => return Ok(Outcome::fail(e)),
+        };
+        let path = match expand_user(ctx, &path).await? {
             Ok(p) => p,
             Err(e) => return Ok(Outcome::fail(e)),
         };
@@ -142,6 +146,18 @@ mod tests {
             .get("stat")
             .map(|v| serde_json::to_value(v).unwrap_or_default())
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn tilde_is_the_home_directory_on_the_host() {
+        let h = Harness::new(vec![]);
+        let home = std::env::var("HOME").unwrap_or_default();
+        let st = stat_of(&h.run(run, json!({"path": "~", "get_checksum": false})));
+        assert_eq!((st["path"].clone(), st["isdir"].clone()), (json!(home), json!(true)));
+        let st = stat_of(&h.run(run, json!({"path": "~root/"})));
+        assert_eq!(st["path"], json!("/root/"));
+        let st = stat_of(&h.run(run, json!({"path": "~no_such_user_zz/x"})));
+        assert_eq!(st, json!({"exists": false}));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! mode, and report Ansible's fields (`dest`, `checksum`, `md5sum`, `mode`, `owner`, ...).
 
 use super::file_attrs::{Wanted, fix_commands};
-use super::remote_file::{Kind, Probe, RemoteStat, attr_fields, parse_records, probe_script, run_then_stat};
+use super::remote_file::{
+    Kind, Probe, RemoteStat, attr_fields, expand_user, parse_records, probe_script, run_then_stat,
+};
 use super::{ModuleCtx, Outcome, context::Diff};
 use crate::connection::quote::quote;
 use crate::connection::{self, ExecRequest, PutFile};
@@ -73,7 +75,17 @@ async fn stat_many(
 }
 
 /// Write `req` on the host and report like Ansible's `copy`.
-pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result<Outcome> {
+pub async fn write(ctx: &ModuleCtx<'_>, mut req: WriteRequest) -> connection::Result<Outcome> {
+    req.dest = match expand_user(ctx, &req.dest).await? {
+        Ok(d) => d,
+        Err(e) => return Ok(Outcome::fail(e)),
+    };
+    if let Some(src) = &req.remote_src {
+        req.remote_src = match expand_user(ctx, src).await? {
+            Ok(s) => Some(s),
+            Err(e) => return Ok(Outcome::fail(e)),
+        };
+    }
     let probe = Probe {
         follow: true,
         checksum: true,
