@@ -428,11 +428,15 @@ async fn link(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
         _ => return Ok(Err(format!("could not stat {}: {}", t.path, out.stderr_lossy().trim()))),
     };
     if source.is_none() && (hard || !t.force) {
-        return Ok(Err(if hard {
+        let msg = if hard {
             format!("src does not exist: {src}")
         } else {
-            format!("src file does not exist, use \"force=yes\" if you really want to create the link: {src_seen}")
-        }));
+            format!("src file does not exist, use 'force=yes' if you really want to create the link: {src_seen}")
+        };
+        let out = Outcome::fail(msg)
+            .with("path", t.path.as_str())
+            .with("src", src.as_str());
+        return Ok(Ok(out));
     }
     let up_to_date = match (&current, &source) {
         (Some(c), _) if !hard && c.kind == Kind::Link => c.link_target.as_deref() == Some(src.as_str()),
@@ -442,23 +446,43 @@ async fn link(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
     let mut cmds = Vec::new();
     if !up_to_date {
         if let Some(c) = &current {
-            let from = match c.kind {
-                Kind::Dir => "directory",
-                Kind::Link => "link",
-                _ if c.nlink > 1 => "hard",
-                _ => "file",
-            };
-            if c.kind == Kind::Dir {
-                return Ok(Err(format!(
-                    "refusing to convert from directory to {state} for {}",
-                    t.path
-                )));
-            }
-            if from != "link" && from != "hard" && !t.force {
-                return Ok(Err(format!(
-                    "refusing to convert from {from} to {state} for {}",
-                    t.path
-                )));
+            let from = state_of(c);
+            let refuse = |msg: String, key: &str| Ok(Ok(failed(result(key, &t.path, &current, from, false), msg)));
+            match (c.kind, hard, t.force) {
+                (Kind::Link, _, _) => {}
+                (Kind::Dir, true, _) => {
+                    return refuse(
+                        format!("refusing to convert from directory to hard for {}", t.path),
+                        "dest",
+                    );
+                }
+                (Kind::Dir, false, false) => {
+                    return refuse(
+                        format!("refusing to convert from directory to symlink for {}", t.path),
+                        "path",
+                    );
+                }
+                (Kind::Dir, false, true) => {
+                    // Only an empty directory gives way to a link.
+                    let rm = tri!(join(&["rmdir", "--", &t.path]).map_err(|e| e.to_string()));
+                    if !ctx.check {
+                        let r = ctx.exec(rm).await?;
+                        if r.rc != 0 {
+                            return refuse(
+                                format!("the directory {} is not empty, refusing to convert it", t.path),
+                                "path",
+                            );
+                        }
+                    }
+                }
+                (_, false, false) => {
+                    return refuse(
+                        format!("refusing to convert from {from} to symlink for {}", t.path),
+                        "path",
+                    );
+                }
+                (_, true, false) => return refuse("Cannot link, file exists at destination".into(), "dest"),
+                _ => {}
             }
         }
         let words: Vec<&str> = if hard {
@@ -471,6 +495,8 @@ async fn link(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
         cmds.extend(tri!(fix_commands(&t.path, c, &t.want, !hard)));
     }
     let finish = |st: &Option<RemoteStat>, changed: bool| {
+        // A link to nothing reports no attributes (Ansible cannot follow it).
+        let st = if source.is_some() { st } else { &None };
         let mut out = result("dest", &t.path, st, state, changed);
         out.data.insert("src".into(), Value::str(&src));
         out
@@ -607,7 +633,30 @@ mod tests {
         // A plain file is not replaced by a link without force.
         let f = p(d.path(), "f");
         let _ = std::fs::write(&f, "y");
-        assert!(h.run(run, json!({"path": f, "state": "link", "src": t})).failed);
+        let r = h.run(run, json!({"path": f, "state": "link", "src": t}));
+        assert_eq!(r.msg, Some(format!("refusing to convert from file to symlink for {f}")));
+        let r = h.run(run, json!({"path": f, "state": "hard", "src": t}));
+        assert_eq!(r.msg.as_deref(), Some("Cannot link, file exists at destination"));
+        let full = d.path().join("full");
+        let _ = std::fs::create_dir_all(full.join("x"));
+        let full = full.display().to_string();
+        let r = h.run(run, json!({"path": full, "state": "link", "src": t, "force": true}));
+        assert_eq!(
+            r.msg,
+            Some(format!("the directory {full} is not empty, refusing to convert it"))
+        );
+        let empty = p(d.path(), "empty");
+        let _ = std::fs::create_dir_all(&empty);
+        assert!(
+            h.run(run, json!({"path": empty, "state": "link", "src": t, "force": true}))
+                .changed
+        );
+        assert!(Path::new(&empty).is_symlink());
+        let r = h.run(
+            run,
+            json!({"path": p(d.path(), "nf"), "state": "link", "src": "nothere", "force": true}),
+        );
+        assert!(r.changed && !r.data.contains_key("mode"), "{r:?}");
         assert!(
             h.run(run, json!({"path": f, "state": "link", "src": t, "force": true}))
                 .changed
