@@ -19,9 +19,23 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
                 "get_mime",
                 "get_attributes",
                 "get_md5",
+                "checksum",
+                "checksum_algo",
+                "mime",
+                "mime_type",
+                "mime-type",
+                "attr",
+                "attributes",
             ])?;
             let path = args.required_str("path")?;
-            let algo = args.str("checksum_algorithm")?.unwrap_or_else(|| "sha1".into());
+            let algo = match (
+                args.str("checksum_algorithm")?,
+                args.str("checksum_algo")?,
+                args.str("checksum")?,
+            ) {
+                (Some(a), _, _) | (None, Some(a), _) | (None, None, Some(a)) => a,
+                _ => "sha1".into(),
+            };
             if !["md5", "sha1", "sha224", "sha256", "sha384", "sha512"].contains(&algo.as_str()) {
                 return Err(format!(
                     "value of checksum_algorithm must be one of: md5, sha1, sha224, sha256, sha384, sha512, got: {algo}"
