@@ -359,6 +359,22 @@ mod tests {
         assert_eq!(std::fs::read(out.join("flat/sub/b")).unwrap_or_default(), b"b\n");
     }
 
+    /// As ansible-core 2.19 does (follow: false): a symlink dest becomes a plain file and
+    /// what it pointed to is left alone.
+    #[test]
+    fn a_symlink_dest_is_replaced() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let target = p(d.path(), "target");
+        let _ = std::fs::write(&target, "a\n");
+        let link = p(d.path(), "link");
+        let _ = std::os::unix::fs::symlink(&target, &link);
+        assert!(h.run(run, json!({"content": "zz", "dest": link})).changed);
+        assert!(!Path::new(&link).is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap_or_default(), b"a\n");
+        assert_eq!(std::fs::read(&link).unwrap_or_default(), b"zz");
+    }
+
     #[test]
     fn backup_keeps_the_old_content() {
         let d = tmp();

@@ -247,7 +247,11 @@ async fn edit(ctx: &ModuleCtx<'_>, t: &Task) -> connection::Result<Result<Outcom
         // message says both, as Ansible's does); a replaced one keeps its owner and group.
         let put = PutFile {
             content: connection::FileContent::Bytes(after.clone()),
-            dest: t.path.clone(),
+            // Through a symlink the file it points to is rewritten; the link stays.
+            dest: current
+                .as_ref()
+                .and_then(|st| st.link_source.clone())
+                .unwrap_or_else(|| t.path.clone()),
             mode: None,
             owner: current.as_ref().map(|s| s.uid.to_string()),
             group: current.as_ref().map(|s| s.gid.to_string()),
@@ -418,6 +422,20 @@ mod tests {
             json!({"path": p(d.path(), "gone"), "line": "x", "state": "absent"}),
         );
         assert_eq!((r.changed, r.msg.as_deref()), (false, Some("file not present")));
+    }
+
+    #[test]
+    fn a_symlink_stays_and_its_target_changes() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let target = p(d.path(), "target");
+        let _ = std::fs::write(&target, "a\n");
+        let link = p(d.path(), "link");
+        let _ = std::os::unix::fs::symlink(&target, &link);
+        let r = h.run(run, json!({"path": link, "line": "b"}));
+        assert!(r.changed, "{r:?}");
+        assert!(Path::new(&link).is_symlink());
+        assert_eq!(read(&target), "a\nb\n");
     }
 
     #[test]
