@@ -375,6 +375,28 @@ mod tests {
         assert_eq!(std::fs::read(&link).unwrap_or_default(), b"zz");
     }
 
+    /// A replaced file keeps an owner and group that are not the connecting user's.
+    #[test]
+    fn replacing_keeps_a_foreign_owner() {
+        use std::os::unix::fs::MetadataExt;
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let f = p(d.path(), "f");
+        let _ = std::fs::write(&f, "old\n");
+        if std::os::unix::fs::chown(&f, Some(65534), Some(65534)).is_err() {
+            return; // Not root: nobody else's file can be made here.
+        }
+        let r = h.run(run, json!({"content": "new\n", "dest": f}));
+        assert!(r.changed && s(&r, "uid") == "65534" && s(&r, "gid") == "65534", "{r:?}");
+        let m = std::fs::metadata(&f).map(|m| (m.uid(), m.gid())).unwrap_or_default();
+        assert_eq!(m, (65534, 65534));
+        let lf = crate::modules::lineinfile::run;
+        assert!(h.run(lf, json!({"path": f, "line": "more"})).changed);
+        let m = std::fs::metadata(&f).map(|m| (m.uid(), m.gid())).unwrap_or_default();
+        assert_eq!(m, (65534, 65534));
+        assert_eq!(std::fs::read(&f).unwrap_or_default(), b"new\nmore\n");
+    }
+
     #[test]
     fn backup_keeps_the_old_content() {
         let d = tmp();

@@ -305,6 +305,8 @@ fn blank() -> RemoteStat {
         readable: false,
         writeable: false,
         executable: false,
+        mine_owner: false,
+        mine_group: false,
     }
 }
 

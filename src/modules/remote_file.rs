@@ -61,6 +61,9 @@ pub struct RemoteStat {
     pub readable: bool,
     pub writeable: bool,
     pub executable: bool,
+    /// `test -O` / `test -G`: owned by the connecting user / its group.
+    pub mine_owner: bool,
+    pub mine_group: bool,
 }
 
 /// How to look at a path.
@@ -89,7 +92,8 @@ pub fn probe_script(path: &str, probe: Probe) -> Result<String, String> {
     };
     Ok(format!(
         "p={p}; if {exists}; then printf 'E '; {stat} -c '{FIELDS}' -- \"$p\" || echo; \
-         a=; [ -r \"$p\" ] && a=r; [ -w \"$p\" ] && a=${{a}}w; [ -x \"$p\" ] && a=${{a}}x; echo \"A$a\"; \
+         a=; [ -r \"$p\" ] && a=r; [ -w \"$p\" ] && a=${{a}}w; [ -x \"$p\" ] && a=${{a}}x; \
+         [ -O \"$p\" ] && a=${{a}}o; [ -G \"$p\" ] && a=${{a}}g; echo \"A$a\"; \
          {sum}if [ -L \"$p\" ]; then readlink -f -- \"$p\"; readlink -- \"$p\"; fi; \
          else printf N; fi; printf '\\000'; "
     ))
@@ -146,6 +150,8 @@ pub fn parse_record(rec: &[u8]) -> Result<Option<RemoteStat>, String> {
         readable: access.contains('r'),
         writeable: access.contains('w'),
         executable: access.contains('x'),
+        mine_owner: access.contains('o'),
+        mine_group: access.contains('g'),
     }))
 }
 
@@ -244,6 +250,26 @@ pub async fn expand_user(ctx: &ModuleCtx<'_>, path: &str) -> connection::Result<
     }))
 }
 
+/// After replacing `old` at `path` with a new file (owned by the connecting user): give it
+/// back the old owner and group where they were someone else's, as Ansible does. Best effort
+/// (only root may), so a failure is ignored, as Ansible ignores it.
+pub fn keep_owner_commands(
+    path: &str,
+    old: &RemoteStat,
+    want_owner: bool,
+    want_group: bool,
+) -> Result<Vec<String>, String> {
+    let q = quote(path).map_err(|e| e.to_string())?;
+    let mut cmds = Vec::new();
+    if !want_owner && !old.mine_owner {
+        cmds.push(format!("{{ chown -- {} {q} 2>/dev/null || :; }}", old.uid));
+    }
+    if !want_group && !old.mine_group {
+        cmds.push(format!("{{ chgrp -- {} {q} 2>/dev/null || :; }}", old.gid));
+    }
+    Ok(cmds)
+}
+
 /// `"0644"` as Ansible prints modes.
 pub fn mode_string(mode: u32) -> String {
     format!("{:04o}", mode & 0o7777)
@@ -272,7 +298,7 @@ E a1ff 777 1000 1000 5 1.0 1.0 1.0 1 78 2049 0 4096 me staff\nArwx\n-\n/tmp/x y\
         let f = recs[0].clone().unwrap_or_else(|| panic!("file"));
         assert_eq!((f.kind, f.mode, f.size, f.mtime), (Kind::File, 0o644, 6, 1.5));
         assert_eq!(f.checksum.as_deref(), Some("f572d396fae9206628714fb2ce00f72e94f2258f"));
-        assert!(f.readable && f.writeable && !f.executable);
+        assert!(f.readable && f.writeable && !f.executable && !f.mine_owner);
         let l = recs[1].clone().unwrap_or_else(|| panic!("link"));
         assert_eq!(
             (l.kind, l.owner.as_str(), l.group.as_str()),

@@ -4,7 +4,7 @@
 
 use super::file_attrs::{Wanted, fix_commands};
 use super::remote_file::{
-    Kind, Probe, RemoteStat, attr_fields, expand_user, parse_records, probe_script, run_then_stat,
+    Kind, Probe, RemoteStat, attr_fields, expand_user, keep_owner_commands, parse_records, probe_script, run_then_stat,
 };
 use super::{ModuleCtx, Outcome, context::Diff};
 use crate::connection::quote::quote;
@@ -202,17 +202,8 @@ pub async fn write(ctx: &ModuleCtx<'_>, mut req: WriteRequest) -> connection::Re
             content: connection::FileContent::Bytes(req.content.clone()),
             dest: dest.clone(),
             mode,
-            // Replacing a file keeps its owner and group unless others are asked for.
-            owner: req
-                .want
-                .owner
-                .clone()
-                .or_else(|| current.as_ref().map(|s| s.uid.to_string())),
-            group: req
-                .want
-                .group
-                .clone()
-                .or_else(|| current.as_ref().map(|s| s.gid.to_string())),
+            owner: req.want.owner.clone(),
+            group: req.want.group.clone(),
         };
         if let Some((src, src_st)) = &remote {
             if let Err(e) = remote_copy(ctx, src, src_st, &put, current.is_some()).await? {
@@ -250,10 +241,22 @@ pub async fn write(ctx: &ModuleCtx<'_>, mut req: WriteRequest) -> connection::Re
                 }
             }
         }
-        _ => match run_then_stat(ctx, "", &dest, probe).await? {
-            Ok(s) => s,
-            Err(e) => return Ok(Outcome::fail(e)),
-        },
+        _ => {
+            // Replacing a file keeps its owner and group unless others are asked for.
+            let keep = match &current {
+                Some(old) => {
+                    match keep_owner_commands(&dest, old, req.want.owner.is_some(), req.want.group.is_some()) {
+                        Ok(c) => c,
+                        Err(e) => return Ok(Outcome::fail(e)),
+                    }
+                }
+                None => Vec::new(),
+            };
+            match run_then_stat(ctx, &keep.join("; "), &dest, probe).await? {
+                Ok(s) => s,
+                Err(e) => return Ok(Outcome::fail(e)),
+            }
+        }
     };
     out = out.with("checksum", checksum.as_str()).with("state", "file");
     if !out.changed {
