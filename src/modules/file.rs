@@ -3,12 +3,10 @@
 
 use super::args::Args;
 use super::file_attrs::{Wanted, fix_commands};
-use super::remote_file::{
-    Kind, Probe, RemoteStat, attr_fields, expand_user, parse_records, probe_script, run_then_stat,
-};
+use super::remote_file::{Kind, Probe, RemoteStat, attr_fields, expand_user, run_then_stat};
 use super::{ModuleCtx, Outcome};
 use crate::connection::quote::{join, quote};
-use crate::connection::{self, BoxFuture, ExecRequest};
+use crate::connection::{self, BoxFuture};
 use crate::value::Value;
 
 const KNOWN: &[&str] = &[
@@ -35,18 +33,18 @@ const KNOWN: &[&str] = &[
     "attributes",
 ];
 
-struct Task {
-    path: String,
-    state: Option<String>,
-    want: Wanted,
-    recurse: bool,
-    src: Option<String>,
-    force: bool,
-    follow: bool,
+pub(super) struct Task {
+    pub(super) path: String,
+    pub(super) state: Option<String>,
+    pub(super) want: Wanted,
+    pub(super) recurse: bool,
+    pub(super) src: Option<String>,
+    pub(super) force: bool,
+    pub(super) follow: bool,
     /// `modification_time` / `access_time`: `Some(true)` now, `Some(false)` preserve, `None`
     /// the state's default (now for touch).
-    mtime_now: Option<bool>,
-    atime_now: Option<bool>,
+    pub(super) mtime_now: Option<bool>,
+    pub(super) atime_now: Option<bool>,
 }
 
 fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, String> {
@@ -124,7 +122,7 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
             };
         }
         let r = match task.state.as_deref() {
-            Some("link") | Some("hard") => link(ctx, &task).await?,
+            Some("link") | Some("hard") => super::file_link::link(ctx, &task).await?,
             _ => plain(ctx, &task).await?,
         };
         Ok(r.unwrap_or_else(Outcome::fail))
@@ -141,10 +139,10 @@ macro_rules! tri {
     };
 }
 
-type Step = connection::Result<Result<Outcome, String>>;
+pub(super) type Step = connection::Result<Result<Outcome, String>>;
 
 /// The state Ansible reports for what is at a path.
-fn state_of(st: &RemoteStat) -> &'static str {
+pub(super) fn state_of(st: &RemoteStat) -> &'static str {
     match st.kind {
         Kind::Dir => "directory",
         Kind::Link => "link",
@@ -153,7 +151,7 @@ fn state_of(st: &RemoteStat) -> &'static str {
     }
 }
 
-fn result(key: &str, path: &str, st: &Option<RemoteStat>, state: &str, changed: bool) -> Outcome {
+pub(super) fn result(key: &str, path: &str, st: &Option<RemoteStat>, state: &str, changed: bool) -> Outcome {
     let mut out = Outcome::changed(changed).with(key, path).with("state", state);
     if let Some(st) = st {
         attr_fields(st, &mut out.data);
@@ -221,7 +219,7 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
     }
     if let Some(st) = &current {
         if t.recurse && st.kind == Kind::Dir {
-            return recurse(ctx, t, st, cmds).await;
+            return super::file_recurse::recurse(ctx, t, st, cmds).await;
         }
         cmds.extend(tri!(fix_commands(&t.path, st, &t.want, !follow)));
     }
@@ -268,7 +266,7 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
 }
 
 /// A failure that still reports what is at the path, as Ansible's does.
-fn failed(mut out: Outcome, msg: String) -> Outcome {
+pub(super) fn failed(mut out: Outcome, msg: String) -> Outcome {
     out.failed = true;
     out.msg = Some(msg);
     out
@@ -282,7 +280,7 @@ fn state_of_or<'s>(st: &Option<RemoteStat>, asked: &'s str) -> &'s str {
     }
 }
 
-fn blank() -> RemoteStat {
+pub(super) fn blank() -> RemoteStat {
     RemoteStat {
         kind: Kind::File,
         mode: 0,
@@ -337,195 +335,6 @@ fn mkdir_chain(path: &str, want: &Wanted) -> Result<Vec<String>, String> {
         cmds.push(format!("{{ [ -d {qp} ] || {{ {}; }}; }}", make.join(" && ")));
     }
     Ok(cmds)
-}
-
-/// `recurse: true` on a directory: apply owner, group and mode to everything below it and
-/// report whether any of it changed (compared by listing before and after).
-async fn recurse(ctx: &ModuleCtx<'_>, t: &Task, st: &RemoteStat, pre: Vec<String>) -> Step {
-    let q = |words: &[&str]| join(words).map_err(|e| e.to_string());
-    let mut cmds = pre;
-    if let Some(o) = &t.want.owner {
-        cmds.push(tri!(q(&["chown", "-R", "--", o, &t.path])));
-    }
-    if let Some(g) = &t.want.group {
-        cmds.push(tri!(q(&["chgrp", "-R", "--", g, &t.path])));
-    }
-    if let Some(m) = &t.want.mode {
-        cmds.push(tri!(q(&["chmod", "-R", "--", &m.chmod_arg(), &t.path])));
-    }
-    let root = if t.path.starts_with('-') {
-        format!("./{}", t.path)
-    } else {
-        t.path.clone()
-    };
-    let qroot = tri!(quote(&root).map_err(|e| e.to_string()));
-    let list = format!("find {qroot} -printf '%u:%g:%m\\n' | sha1sum");
-    if ctx.check {
-        // Nothing may change: list what is below and decide here.
-        let listing = format!("find {qroot} ! -type l -printf '%y %m %U %G %u %g\\n'");
-        let out = ctx.exec(listing).await?;
-        let mut changed = false;
-        for line in out.stdout_lossy().lines() {
-            let f: Vec<&str> = line.split(' ').collect();
-            if let [kind, mode, uid, gid, owner, group] = f.as_slice() {
-                let entry = RemoteStat {
-                    kind: if *kind == "d" { Kind::Dir } else { Kind::File },
-                    mode: u32::from_str_radix(mode, 8).unwrap_or(0),
-                    uid: uid.parse().unwrap_or(u64::MAX),
-                    gid: gid.parse().unwrap_or(u64::MAX),
-                    owner: owner.to_string(),
-                    group: group.to_string(),
-                    ..blank()
-                };
-                changed |= !tri!(fix_commands(&t.path, &entry, &t.want, false)).is_empty();
-            }
-        }
-        return Ok(Ok(result("path", &t.path, &Some(st.clone()), "directory", changed)));
-    }
-    let changed_check = format!(
-        "b=$({list}); {} || exit $?; a=$({list}); [ \"$a\" = \"$b\" ] || echo CHANGED",
-        cmds.join(" && ")
-    );
-    let out = ctx.exec(changed_check).await?;
-    if out.rc != 0 {
-        return Ok(Err(out.stderr_lossy().trim().to_string()));
-    }
-    let changed = out.stdout_lossy().contains("CHANGED");
-    let after = match run_then_stat(ctx, "", &t.path, Probe::default()).await? {
-        Ok(s) => s,
-        Err(e) => return Ok(Err(e)),
-    };
-    Ok(Ok(result("path", &t.path, &after, "directory", changed)))
-}
-
-/// state=link and state=hard.
-async fn link(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
-    let state = t.state.as_deref().unwrap_or("link");
-    let hard = state == "hard";
-    let Some(src) = t.src.clone() else {
-        return Ok(Err(format!("src is required for creating a {state} link")));
-    };
-    // A relative symlink source is read from the link's directory.
-    let src_seen = if src.starts_with('/') || hard {
-        src.clone()
-    } else {
-        match t.path.rsplit_once('/') {
-            Some((dir, _)) => format!("{}/{src}", if dir.is_empty() { "" } else { dir }),
-            None => src.clone(),
-        }
-    };
-    let probe = Probe::default();
-    let mut line = tri!(probe_script(&t.path, probe));
-    line.push_str(&tri!(probe_script(
-        &src_seen,
-        Probe {
-            follow: true,
-            checksum: false
-        }
-    )));
-    let out = ctx.conn.exec(&ExecRequest::new(line)).await?;
-    let recs = tri!(parse_records(&out.stdout));
-    let (current, source) = match recs.as_slice() {
-        [a, b] => (a.clone(), b.clone()),
-        _ => return Ok(Err(format!("could not stat {}: {}", t.path, out.stderr_lossy().trim()))),
-    };
-    if source.is_none() && (hard || !t.force) {
-        let msg = if hard {
-            format!("src does not exist: {src}")
-        } else {
-            format!("src file does not exist, use 'force=yes' if you really want to create the link: {src_seen}")
-        };
-        let out = Outcome::fail(msg)
-            .with("path", t.path.as_str())
-            .with("src", src.as_str());
-        return Ok(Ok(out));
-    }
-    let up_to_date = match (&current, &source) {
-        (Some(c), _) if !hard && c.kind == Kind::Link => c.link_target.as_deref() == Some(src.as_str()),
-        (Some(c), Some(s)) if hard => c.kind != Kind::Link && c.inode == s.inode && c.dev == s.dev,
-        _ => false,
-    };
-    let mut cmds = Vec::new();
-    if !up_to_date {
-        if let Some(c) = &current {
-            let from = state_of(c);
-            let refuse = |msg: String, key: &str| Ok(Ok(failed(result(key, &t.path, &current, from, false), msg)));
-            match (c.kind, hard, t.force) {
-                (Kind::Link, _, _) => {}
-                (Kind::Dir, true, _) => {
-                    return refuse(
-                        format!("refusing to convert from directory to hard for {}", t.path),
-                        "dest",
-                    );
-                }
-                (Kind::Dir, false, false) => {
-                    return refuse(
-                        format!("refusing to convert from directory to symlink for {}", t.path),
-                        "path",
-                    );
-                }
-                (Kind::Dir, false, true) => {
-                    // Only an empty directory gives way to a link.
-                    let rm = tri!(join(&["rmdir", "--", &t.path]).map_err(|e| e.to_string()));
-                    if !ctx.check {
-                        let r = ctx.exec(rm).await?;
-                        if r.rc != 0 {
-                            return refuse(
-                                format!("the directory {} is not empty, refusing to convert it", t.path),
-                                "path",
-                            );
-                        }
-                    }
-                }
-                (_, false, false) => {
-                    return refuse(
-                        format!("refusing to convert from {from} to symlink for {}", t.path),
-                        "path",
-                    );
-                }
-                (_, true, false) => return refuse("Cannot link, file exists at destination".into(), "dest"),
-                _ => {}
-            }
-        }
-        let words: Vec<&str> = if hard {
-            vec!["ln", "-f", "--", &src, &t.path]
-        } else {
-            vec!["ln", "-sfn", "--", &src, &t.path]
-        };
-        cmds.push(tri!(join(&words).map_err(|e| e.to_string())));
-    } else if let Some(c) = &current {
-        cmds.extend(tri!(fix_commands(&t.path, c, &t.want, !hard)));
-    }
-    let finish = |st: &Option<RemoteStat>, changed: bool| {
-        // A link to nothing reports no attributes (Ansible cannot follow it).
-        let st = if source.is_some() { st } else { &None };
-        let mut out = result("dest", &t.path, st, state, changed);
-        out.data.insert("src".into(), Value::str(&src));
-        out
-    };
-    if cmds.is_empty() {
-        return Ok(Ok(finish(&current, false)));
-    }
-    if ctx.check {
-        return Ok(Ok(finish(&current, true)));
-    }
-    let mut after = match run_then_stat(ctx, &cmds.join(" && "), &t.path, probe).await? {
-        Ok(s) => s,
-        Err(e) => return Ok(Err(e)),
-    };
-    if !up_to_date {
-        // The new link gets the requested attributes too.
-        if let Some(st) = &after {
-            let fix = tri!(fix_commands(&t.path, st, &t.want, !hard));
-            if !fix.is_empty() {
-                after = match run_then_stat(ctx, &fix.join(" && "), &t.path, probe).await? {
-                    Ok(s) => s,
-                    Err(e) => return Ok(Err(e)),
-                };
-            }
-        }
-    }
-    Ok(Ok(finish(&after, true)))
 }
 
 #[cfg(test)]
