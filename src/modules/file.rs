@@ -2,6 +2,7 @@
 //! owner, group and mode. One probe first; one combined change-and-probe when something differs.
 
 use super::args::Args;
+use super::context::Diff;
 use super::file_attrs::{Wanted, fix_commands};
 use super::remote_file::{Kind, Probe, RemoteStat, attr_fields, expand_user, run_then_stat};
 use super::{ModuleCtx, Outcome};
@@ -159,6 +160,46 @@ pub(super) fn result(key: &str, path: &str, st: &Option<RemoteStat>, state: &str
     out
 }
 
+/// `--diff` for a path's state and mode, as Ansible shows them: two small JSON objects.
+fn state_diff(path: &str, before: &[(&str, String)], after: &[(&str, String)]) -> Diff {
+    let render = |pairs: &[(&str, String)]| {
+        let mut m: std::collections::BTreeMap<&str, &str> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        m.insert("path", path);
+        let mut buf = Vec::new();
+        let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+        let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+        let _ = serde::Serialize::serialize(&m, &mut ser);
+        format!("{}\n", String::from_utf8_lossy(&buf))
+    };
+    Diff {
+        before_header: "before".into(),
+        after_header: "after".into(),
+        before: render(before),
+        after: render(after),
+    }
+}
+
+/// The `--diff` entry for a change from `current` to `state` with `want`'s mode.
+fn change_diff(t: &Task, current: &Option<RemoteStat>, state: &str) -> Diff {
+    let mut before = Vec::new();
+    let mut after = Vec::new();
+    let prev = current.as_ref().map(state_of).unwrap_or("absent");
+    if prev != state && !(state == "touch" && prev == "file") {
+        before.push(("state", prev.to_string()));
+        after.push(("state", state.to_string()));
+    }
+    if let Some(st) = current {
+        if let Ok(Some(m)) = t.want.new_mode(st.mode, st.kind == Kind::Dir)
+            && m != st.mode
+            && state != "absent"
+        {
+            before.push(("mode", format!("0{:03o}", st.mode)));
+            after.push(("mode", format!("0{m:03o}")));
+        }
+    }
+    state_diff(&t.path, &before, &after)
+}
+
 /// file, directory, touch, absent, and no state at all.
 async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
     let follow = t.follow && t.state.as_deref() != Some("absent");
@@ -181,15 +222,22 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
     match (state, &current) {
         ("absent", None) => return Ok(Ok(result("path", &t.path, &None, "absent", false))),
         ("absent", Some(st)) => {
+            let diff = change_diff(t, &current, "absent");
+            let with_diff = |mut out: Outcome| {
+                if ctx.diff {
+                    out.diff.push(diff.clone());
+                }
+                out
+            };
             if ctx.check {
-                return Ok(Ok(result("path", &t.path, &current, state_of(st), true)));
+                return Ok(Ok(with_diff(result("path", &t.path, &current, state_of(st), true))));
             } else {
                 let out = ctx.exec(tri!(q(&["rm", "-rf", "--", &t.path]))).await?;
                 if out.rc != 0 {
                     return Ok(Err(format!("rmtree failed: {}", out.stderr_lossy().trim())));
                 }
             }
-            return Ok(Ok(result("path", &t.path, &None, "absent", true)));
+            return Ok(Ok(with_diff(result("path", &t.path, &None, "absent", true))));
         }
         ("file" | "hard", None) => {
             let mut out = Outcome::fail(format!("file ({}) is absent, cannot continue", t.path));
@@ -234,6 +282,9 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
         if implicit_hard {
             out.data.insert("src".into(), Value::Null);
         }
+        if ctx.diff && out.changed {
+            out.diff.push(change_diff(t, &current, state));
+        }
         out
     };
     if cmds.is_empty() {
@@ -249,7 +300,7 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
         return Ok(Ok(match &current {
             Some(_) => finish(result(key, &t.path, &current, state_of_or(&current, state), true)),
             // Ansible reports only the path for something it would create.
-            None => Outcome::changed(true).with(key, t.path.as_str()),
+            None => finish(Outcome::changed(true).with(key, t.path.as_str())),
         }));
     }
     let after = match run_then_stat(ctx, &cmds.join(" && "), &t.path, probe).await? {
@@ -363,6 +414,31 @@ mod tests {
         assert!(r.data.contains_key("uid") && r.data.contains_key("owner") && r.data.contains_key("size"));
         let again = h.run(run, args);
         assert!(!again.changed, "{again:?}");
+        // --diff shows the state and mode as Ansible's small JSON objects.
+        let conn = crate::connection::local::LocalConnection::new("localhost");
+        let r = h.run_on(
+            &conn,
+            run,
+            json!({"path": p(d.path(), "x"), "state": "directory"}),
+            false,
+            true,
+        );
+        let diff = r.diff.first().cloned().unwrap_or_default();
+        let x = p(d.path(), "x");
+        assert_eq!(
+            diff.before,
+            format!("{{\n    \"path\": \"{x}\",\n    \"state\": \"absent\"\n}}\n")
+        );
+        assert_eq!(
+            diff.after,
+            format!("{{\n    \"path\": \"{x}\",\n    \"state\": \"directory\"\n}}\n")
+        );
+        let r = h.run_on(&conn, run, json!({"path": x, "mode": "0700"}), false, true);
+        let diff = r.diff.first().cloned().unwrap_or_default();
+        assert!(
+            diff.before.contains("\"mode\": \"0755\"") && diff.after.contains("\"mode\": \"0700\""),
+            "{diff:?}"
+        );
         // No mode: the umask default.
         let r = h.run(run, json!({"path": p(d.path(), "plain"), "state": "directory"}));
         assert_eq!((r.changed, s(&r, "mode")), (true, "0755".into()));
