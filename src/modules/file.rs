@@ -188,14 +188,13 @@ fn change_diff(t: &Task, current: &Option<RemoteStat>, state: &str) -> Diff {
         before.push(("state", prev.to_string()));
         after.push(("state", state.to_string()));
     }
-    if let Some(st) = current {
-        if let Ok(Some(m)) = t.want.new_mode(st.mode, st.kind == Kind::Dir)
-            && m != st.mode
-            && state != "absent"
-        {
-            before.push(("mode", format!("0{:03o}", st.mode)));
-            after.push(("mode", format!("0{m:03o}")));
-        }
+    if let Some(st) = current
+        && let Ok(Some(m)) = t.want.new_mode(st.mode, st.kind == Kind::Dir)
+        && m != st.mode
+        && state != "absent"
+    {
+        before.push(("mode", format!("0{:03o}", st.mode)));
+        after.push(("mode", format!("0{m:03o}")));
     }
     state_diff(&t.path, &before, &after)
 }
