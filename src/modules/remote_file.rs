@@ -204,11 +204,22 @@ pub async fn stat_and_read(
     path: &str,
     probe: Probe,
 ) -> connection::Result<Result<Option<(RemoteStat, Vec<u8>)>, String>> {
+    stat_then(ctx, path, probe, "if [ -f \"$p\" ]; then cat -- \"$p\" || exit 3; fi").await
+}
+
+/// Look at `path`, then run `tail` (a fixed script that may use `"$p"`, the path), in one
+/// round trip: the record and what `tail` printed. `tail` only runs for an existing path.
+pub async fn stat_then(
+    ctx: &ModuleCtx<'_>,
+    path: &str,
+    probe: Probe,
+    tail: &str,
+) -> connection::Result<Result<Option<(RemoteStat, Vec<u8>)>, String>> {
     let script = match probe_script(path, probe) {
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
     };
-    let line = format!("{script}if [ -f \"$p\" ]; then cat -- \"$p\" || exit 3; fi");
+    let line = format!("{script}if [ -e \"$p\" ] || [ -L \"$p\" ]; then {tail}; fi");
     let out = ctx.conn.exec(&ExecRequest::new(line)).await?;
     if out.rc != 0 {
         return Ok(Err(format!("could not read {path}: {}", out.stderr_lossy().trim())));
