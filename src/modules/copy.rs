@@ -68,9 +68,9 @@ fn request(ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
         (Some(_), None) if preserve => Err("mode=preserve needs src, not content".into()),
         (Some(content), None) => Ok(Plan::File(WriteRequest {
             content: content.into_bytes(),
+            src_label: dest.clone(),
             dest,
             src_name: None,
-            src_label: "dynamically generated".into(),
             want,
             force,
             backup,
@@ -357,6 +357,44 @@ mod tests {
             assert_eq!(mode_of(&out.join(rel)), mode, "{rel}");
         }
         assert_eq!(std::fs::read(out.join("flat/sub/b")).unwrap_or_default(), b"b\n");
+    }
+
+    /// As ansible-core 2.19 does (follow: false): a symlink dest becomes a plain file and
+    /// what it pointed to is left alone.
+    #[test]
+    fn a_symlink_dest_is_replaced() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let target = p(d.path(), "target");
+        let _ = std::fs::write(&target, "a\n");
+        let link = p(d.path(), "link");
+        let _ = std::os::unix::fs::symlink(&target, &link);
+        assert!(h.run(run, json!({"content": "zz", "dest": link})).changed);
+        assert!(!Path::new(&link).is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap_or_default(), b"a\n");
+        assert_eq!(std::fs::read(&link).unwrap_or_default(), b"zz");
+    }
+
+    /// A replaced file keeps an owner and group that are not the connecting user's.
+    #[test]
+    fn replacing_keeps_a_foreign_owner() {
+        use std::os::unix::fs::MetadataExt;
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let f = p(d.path(), "f");
+        let _ = std::fs::write(&f, "old\n");
+        if std::os::unix::fs::chown(&f, Some(65534), Some(65534)).is_err() {
+            return; // Not root: nobody else's file can be made here.
+        }
+        let r = h.run(run, json!({"content": "new\n", "dest": f}));
+        assert!(r.changed && s(&r, "uid") == "65534" && s(&r, "gid") == "65534", "{r:?}");
+        let m = std::fs::metadata(&f).map(|m| (m.uid(), m.gid())).unwrap_or_default();
+        assert_eq!(m, (65534, 65534));
+        let lf = crate::modules::lineinfile::run;
+        assert!(h.run(lf, json!({"path": f, "line": "more"})).changed);
+        let m = std::fs::metadata(&f).map(|m| (m.uid(), m.gid())).unwrap_or_default();
+        assert_eq!(m, (65534, 65534));
+        assert_eq!(std::fs::read(&f).unwrap_or_default(), b"new\nmore\n");
     }
 
     #[test]

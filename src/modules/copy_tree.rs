@@ -57,7 +57,11 @@ fn walk(root: &Path) -> Result<Listing, String> {
     Ok((dirs, files))
 }
 
-pub async fn copy(ctx: &ModuleCtx<'_>, tree: Tree) -> connection::Result<Outcome> {
+pub async fn copy(ctx: &ModuleCtx<'_>, mut tree: Tree) -> connection::Result<Outcome> {
+    tree.into = match super::remote_file::expand_user(ctx, &tree.into).await? {
+        Ok(d) => d,
+        Err(e) => return Ok(Outcome::fail(e)),
+    };
     let (dirs, files) = match walk(&tree.root) {
         Ok(w) => w,
         Err(e) => return Ok(Outcome::fail(e)),

@@ -2,11 +2,12 @@
 //! owner, group and mode. One probe first; one combined change-and-probe when something differs.
 
 use super::args::Args;
+use super::context::Diff;
 use super::file_attrs::{Wanted, fix_commands};
-use super::remote_file::{Kind, Probe, RemoteStat, attr_fields, parse_records, probe_script, run_then_stat};
+use super::remote_file::{Kind, Probe, RemoteStat, attr_fields, expand_user, run_then_stat};
 use super::{ModuleCtx, Outcome};
 use crate::connection::quote::{join, quote};
-use crate::connection::{self, BoxFuture, ExecRequest};
+use crate::connection::{self, BoxFuture};
 use crate::value::Value;
 
 const KNOWN: &[&str] = &[
@@ -33,14 +34,18 @@ const KNOWN: &[&str] = &[
     "attributes",
 ];
 
-struct Task {
-    path: String,
-    state: Option<String>,
-    want: Wanted,
-    recurse: bool,
-    src: Option<String>,
-    force: bool,
-    follow: bool,
+pub(super) struct Task {
+    pub(super) path: String,
+    pub(super) state: Option<String>,
+    pub(super) want: Wanted,
+    pub(super) recurse: bool,
+    pub(super) src: Option<String>,
+    pub(super) force: bool,
+    pub(super) follow: bool,
+    /// `modification_time` / `access_time`: `Some(true)` now, `Some(false)` preserve, `None`
+    /// the state's default (now for touch).
+    pub(super) mtime_now: Option<bool>,
+    pub(super) atime_now: Option<bool>,
 }
 
 fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, String> {
@@ -71,17 +76,54 @@ fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, String> {
         src: args.str("src")?,
         force: args.bool("force", false)?,
         follow: args.bool("follow", true)?,
+        mtime_now: time_arg(&args, "modification_time")?,
+        atime_now: time_arg(&args, "access_time")?,
     })
+}
+
+fn time_arg(args: &Args<'_>, key: &str) -> Result<Option<bool>, String> {
+    match args.str(key)?.as_deref() {
+        None => Ok(None),
+        Some("now") => Ok(Some(true)),
+        Some("preserve") => Ok(Some(false)),
+        Some(other) => Err(format!("{key}: '{other}': only 'now' and 'preserve' are supported yet")),
+    }
+}
+
+/// The `touch` line for an existing path, if its times are to move.
+fn touch_line(t: &Task, touching: bool) -> Result<Option<String>, String> {
+    let m = t.mtime_now.unwrap_or(touching);
+    let a = t.atime_now.unwrap_or(touching);
+    let flag = match (m, a) {
+        (true, true) => None,
+        (true, false) => Some("-m"),
+        (false, true) => Some("-a"),
+        (false, false) => return Ok(None),
+    };
+    let mut words = vec!["touch"];
+    words.extend(flag);
+    words.extend(["--", &t.path]);
+    join(&words).map(Some).map_err(|e| e.to_string())
 }
 
 pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outcome>> {
     Box::pin(async move {
-        let task = match parse(ctx) {
+        let mut task = match parse(ctx) {
             Ok(t) => t,
             Err(e) => return Ok(Outcome::fail(e)),
         };
+        task.path = match expand_user(ctx, &task.path).await? {
+            Ok(p) => p,
+            Err(e) => return Ok(Outcome::fail(e)),
+        };
+        if let Some(src) = &task.src {
+            task.src = match expand_user(ctx, src).await? {
+                Ok(p) => Some(p),
+                Err(e) => return Ok(Outcome::fail(e)),
+            };
+        }
         let r = match task.state.as_deref() {
-            Some("link") | Some("hard") => link(ctx, &task).await?,
+            Some("link") | Some("hard") => super::file_link::link(ctx, &task).await?,
             _ => plain(ctx, &task).await?,
         };
         Ok(r.unwrap_or_else(Outcome::fail))
@@ -98,10 +140,10 @@ macro_rules! tri {
     };
 }
 
-type Step = connection::Result<Result<Outcome, String>>;
+pub(super) type Step = connection::Result<Result<Outcome, String>>;
 
 /// The state Ansible reports for what is at a path.
-fn state_of(st: &RemoteStat) -> &'static str {
+pub(super) fn state_of(st: &RemoteStat) -> &'static str {
     match st.kind {
         Kind::Dir => "directory",
         Kind::Link => "link",
@@ -110,12 +152,51 @@ fn state_of(st: &RemoteStat) -> &'static str {
     }
 }
 
-fn result(key: &str, path: &str, st: &Option<RemoteStat>, state: &str, changed: bool) -> Outcome {
+pub(super) fn result(key: &str, path: &str, st: &Option<RemoteStat>, state: &str, changed: bool) -> Outcome {
     let mut out = Outcome::changed(changed).with(key, path).with("state", state);
     if let Some(st) = st {
         attr_fields(st, &mut out.data);
     }
     out
+}
+
+/// `--diff` for a path's state and mode, as Ansible shows them: two small JSON objects.
+fn state_diff(path: &str, before: &[(&str, String)], after: &[(&str, String)]) -> Diff {
+    let render = |pairs: &[(&str, String)]| {
+        let mut m: std::collections::BTreeMap<&str, &str> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        m.insert("path", path);
+        let mut buf = Vec::new();
+        let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+        let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+        let _ = serde::Serialize::serialize(&m, &mut ser);
+        format!("{}\n", String::from_utf8_lossy(&buf))
+    };
+    Diff {
+        before_header: "before".into(),
+        after_header: "after".into(),
+        before: render(before),
+        after: render(after),
+    }
+}
+
+/// The `--diff` entry for a change from `current` to `state` with `want`'s mode.
+fn change_diff(t: &Task, current: &Option<RemoteStat>, state: &str) -> Diff {
+    let mut before = Vec::new();
+    let mut after = Vec::new();
+    let prev = current.as_ref().map(state_of).unwrap_or("absent");
+    if prev != state && !(state == "touch" && prev == "file") {
+        before.push(("state", prev.to_string()));
+        after.push(("state", state.to_string()));
+    }
+    if let Some(st) = current
+        && let Ok(Some(m)) = t.want.new_mode(st.mode, st.kind == Kind::Dir)
+        && m != st.mode
+        && state != "absent"
+    {
+        before.push(("mode", format!("0{:03o}", st.mode)));
+        after.push(("mode", format!("0{m:03o}")));
+    }
+    state_diff(&t.path, &before, &after)
 }
 
 /// file, directory, touch, absent, and no state at all.
@@ -140,15 +221,22 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
     match (state, &current) {
         ("absent", None) => return Ok(Ok(result("path", &t.path, &None, "absent", false))),
         ("absent", Some(st)) => {
+            let diff = change_diff(t, &current, "absent");
+            let with_diff = |mut out: Outcome| {
+                if ctx.diff {
+                    out.diff.push(diff.clone());
+                }
+                out
+            };
             if ctx.check {
-                return Ok(Ok(result("path", &t.path, &current, state_of(st), true)));
+                return Ok(Ok(with_diff(result("path", &t.path, &current, state_of(st), true))));
             } else {
                 let out = ctx.exec(tri!(q(&["rm", "-rf", "--", &t.path]))).await?;
                 if out.rc != 0 {
                     return Ok(Err(format!("rmtree failed: {}", out.stderr_lossy().trim())));
                 }
             }
-            return Ok(Ok(result("path", &t.path, &None, "absent", true)));
+            return Ok(Ok(with_diff(result("path", &t.path, &None, "absent", true))));
         }
         ("file" | "hard", None) => {
             let mut out = Outcome::fail(format!("file ({}) is absent, cannot continue", t.path));
@@ -173,12 +261,12 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
             };
             cmds.extend(tri!(fix_commands(&t.path, &probe_new, &t.want, false)));
         }
-        ("touch", Some(_)) => cmds.push(tri!(q(&["touch", "--", &t.path]))),
+        (_, Some(_)) => cmds.extend(tri!(touch_line(t, state == "touch"))),
         _ => {}
     }
     if let Some(st) = &current {
         if t.recurse && st.kind == Kind::Dir {
-            return recurse(ctx, t, st, cmds).await;
+            return super::file_recurse::recurse(ctx, t, st, cmds).await;
         }
         cmds.extend(tri!(fix_commands(&t.path, st, &t.want, !follow)));
     }
@@ -192,6 +280,9 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
     let finish = |mut out: Outcome| {
         if implicit_hard {
             out.data.insert("src".into(), Value::Null);
+        }
+        if ctx.diff && out.changed {
+            out.diff.push(change_diff(t, &current, state));
         }
         out
     };
@@ -208,7 +299,7 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
         return Ok(Ok(match &current {
             Some(_) => finish(result(key, &t.path, &current, state_of_or(&current, state), true)),
             // Ansible reports only the path for something it would create.
-            None => Outcome::changed(true).with(key, t.path.as_str()),
+            None => finish(Outcome::changed(true).with(key, t.path.as_str())),
         }));
     }
     let after = match run_then_stat(ctx, &cmds.join(" && "), &t.path, probe).await? {
@@ -225,7 +316,7 @@ async fn plain(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
 }
 
 /// A failure that still reports what is at the path, as Ansible's does.
-fn failed(mut out: Outcome, msg: String) -> Outcome {
+pub(super) fn failed(mut out: Outcome, msg: String) -> Outcome {
     out.failed = true;
     out.msg = Some(msg);
     out
@@ -239,7 +330,7 @@ fn state_of_or<'s>(st: &Option<RemoteStat>, asked: &'s str) -> &'s str {
     }
 }
 
-fn blank() -> RemoteStat {
+pub(super) fn blank() -> RemoteStat {
     RemoteStat {
         kind: Kind::File,
         mode: 0,
@@ -262,6 +353,8 @@ fn blank() -> RemoteStat {
         readable: false,
         writeable: false,
         executable: false,
+        mine_owner: false,
+        mine_group: false,
     }
 }
 
@@ -294,169 +387,6 @@ fn mkdir_chain(path: &str, want: &Wanted) -> Result<Vec<String>, String> {
     Ok(cmds)
 }
 
-/// `recurse: true` on a directory: apply owner, group and mode to everything below it and
-/// report whether any of it changed (compared by listing before and after).
-async fn recurse(ctx: &ModuleCtx<'_>, t: &Task, st: &RemoteStat, pre: Vec<String>) -> Step {
-    let q = |words: &[&str]| join(words).map_err(|e| e.to_string());
-    let mut cmds = pre;
-    if let Some(o) = &t.want.owner {
-        cmds.push(tri!(q(&["chown", "-R", "--", o, &t.path])));
-    }
-    if let Some(g) = &t.want.group {
-        cmds.push(tri!(q(&["chgrp", "-R", "--", g, &t.path])));
-    }
-    if let Some(m) = &t.want.mode {
-        cmds.push(tri!(q(&["chmod", "-R", "--", &m.chmod_arg(), &t.path])));
-    }
-    let root = if t.path.starts_with('-') {
-        format!("./{}", t.path)
-    } else {
-        t.path.clone()
-    };
-    let qroot = tri!(quote(&root).map_err(|e| e.to_string()));
-    let list = format!("find {qroot} -printf '%u:%g:%m\\n' | sha1sum");
-    if ctx.check {
-        // Nothing may change: list what is below and decide here.
-        let listing = format!("find {qroot} ! -type l -printf '%y %m %U %G %u %g\\n'");
-        let out = ctx.exec(listing).await?;
-        let mut changed = false;
-        for line in out.stdout_lossy().lines() {
-            let f: Vec<&str> = line.split(' ').collect();
-            if let [kind, mode, uid, gid, owner, group] = f.as_slice() {
-                let entry = RemoteStat {
-                    kind: if *kind == "d" { Kind::Dir } else { Kind::File },
-                    mode: u32::from_str_radix(mode, 8).unwrap_or(0),
-                    uid: uid.parse().unwrap_or(u64::MAX),
-                    gid: gid.parse().unwrap_or(u64::MAX),
-                    owner: owner.to_string(),
-                    group: group.to_string(),
-                    ..blank()
-                };
-                changed |= !tri!(fix_commands(&t.path, &entry, &t.want, false)).is_empty();
-            }
-        }
-        return Ok(Ok(result("path", &t.path, &Some(st.clone()), "directory", changed)));
-    }
-    let changed_check = format!(
-        "b=$({list}); {} || exit $?; a=$({list}); [ \"$a\" = \"$b\" ] || echo CHANGED",
-        cmds.join(" && ")
-    );
-    let out = ctx.exec(changed_check).await?;
-    if out.rc != 0 {
-        return Ok(Err(out.stderr_lossy().trim().to_string()));
-    }
-    let changed = out.stdout_lossy().contains("CHANGED");
-    let after = match run_then_stat(ctx, "", &t.path, Probe::default()).await? {
-        Ok(s) => s,
-        Err(e) => return Ok(Err(e)),
-    };
-    Ok(Ok(result("path", &t.path, &after, "directory", changed)))
-}
-
-/// state=link and state=hard.
-async fn link(ctx: &ModuleCtx<'_>, t: &Task) -> Step {
-    let state = t.state.as_deref().unwrap_or("link");
-    let hard = state == "hard";
-    let Some(src) = t.src.clone() else {
-        return Ok(Err(format!("src is required for creating a {state} link")));
-    };
-    // A relative symlink source is read from the link's directory.
-    let src_seen = if src.starts_with('/') || hard {
-        src.clone()
-    } else {
-        match t.path.rsplit_once('/') {
-            Some((dir, _)) => format!("{}/{src}", if dir.is_empty() { "" } else { dir }),
-            None => src.clone(),
-        }
-    };
-    let probe = Probe::default();
-    let mut line = tri!(probe_script(&t.path, probe));
-    line.push_str(&tri!(probe_script(
-        &src_seen,
-        Probe {
-            follow: true,
-            checksum: false
-        }
-    )));
-    let out = ctx.conn.exec(&ExecRequest::new(line)).await?;
-    let recs = tri!(parse_records(&out.stdout));
-    let (current, source) = match recs.as_slice() {
-        [a, b] => (a.clone(), b.clone()),
-        _ => return Ok(Err(format!("could not stat {}: {}", t.path, out.stderr_lossy().trim()))),
-    };
-    if source.is_none() && (hard || !t.force) {
-        return Ok(Err(if hard {
-            format!("src does not exist: {src}")
-        } else {
-            format!("src file does not exist, use \"force=yes\" if you really want to create the link: {src_seen}")
-        }));
-    }
-    let up_to_date = match (&current, &source) {
-        (Some(c), _) if !hard && c.kind == Kind::Link => c.link_target.as_deref() == Some(src.as_str()),
-        (Some(c), Some(s)) if hard => c.kind != Kind::Link && c.inode == s.inode && c.dev == s.dev,
-        _ => false,
-    };
-    let mut cmds = Vec::new();
-    if !up_to_date {
-        if let Some(c) = &current {
-            let from = match c.kind {
-                Kind::Dir => "directory",
-                Kind::Link => "link",
-                _ if c.nlink > 1 => "hard",
-                _ => "file",
-            };
-            if c.kind == Kind::Dir {
-                return Ok(Err(format!(
-                    "refusing to convert from directory to {state} for {}",
-                    t.path
-                )));
-            }
-            if from != "link" && from != "hard" && !t.force {
-                return Ok(Err(format!(
-                    "refusing to convert from {from} to {state} for {}",
-                    t.path
-                )));
-            }
-        }
-        let words: Vec<&str> = if hard {
-            vec!["ln", "-f", "--", &src, &t.path]
-        } else {
-            vec!["ln", "-sfn", "--", &src, &t.path]
-        };
-        cmds.push(tri!(join(&words).map_err(|e| e.to_string())));
-    } else if let Some(c) = &current {
-        cmds.extend(tri!(fix_commands(&t.path, c, &t.want, !hard)));
-    }
-    let finish = |st: &Option<RemoteStat>, changed: bool| {
-        let mut out = result("dest", &t.path, st, state, changed);
-        out.data.insert("src".into(), Value::str(&src));
-        out
-    };
-    if cmds.is_empty() {
-        return Ok(Ok(finish(&current, false)));
-    }
-    if ctx.check {
-        return Ok(Ok(finish(&current, true)));
-    }
-    let mut after = match run_then_stat(ctx, &cmds.join(" && "), &t.path, probe).await? {
-        Ok(s) => s,
-        Err(e) => return Ok(Err(e)),
-    };
-    if !up_to_date {
-        // The new link gets the requested attributes too.
-        if let Some(st) = &after {
-            let fix = tri!(fix_commands(&t.path, st, &t.want, !hard));
-            if !fix.is_empty() {
-                after = match run_then_stat(ctx, &fix.join(" && "), &t.path, probe).await? {
-                    Ok(s) => s,
-                    Err(e) => return Ok(Err(e)),
-                };
-            }
-        }
-    }
-    Ok(Ok(finish(&after, true)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::run;
@@ -483,6 +413,31 @@ mod tests {
         assert!(r.data.contains_key("uid") && r.data.contains_key("owner") && r.data.contains_key("size"));
         let again = h.run(run, args);
         assert!(!again.changed, "{again:?}");
+        // --diff shows the state and mode as Ansible's small JSON objects.
+        let conn = crate::connection::local::LocalConnection::new("localhost");
+        let r = h.run_on(
+            &conn,
+            run,
+            json!({"path": p(d.path(), "x"), "state": "directory"}),
+            false,
+            true,
+        );
+        let diff = r.diff.first().cloned().unwrap_or_default();
+        let x = p(d.path(), "x");
+        assert_eq!(
+            diff.before,
+            format!("{{\n    \"path\": \"{x}\",\n    \"state\": \"absent\"\n}}\n")
+        );
+        assert_eq!(
+            diff.after,
+            format!("{{\n    \"path\": \"{x}\",\n    \"state\": \"directory\"\n}}\n")
+        );
+        let r = h.run_on(&conn, run, json!({"path": x, "mode": "0700"}), false, true);
+        let diff = r.diff.first().cloned().unwrap_or_default();
+        assert!(
+            diff.before.contains("\"mode\": \"0755\"") && diff.after.contains("\"mode\": \"0700\""),
+            "{diff:?}"
+        );
         // No mode: the umask default.
         let r = h.run(run, json!({"path": p(d.path(), "plain"), "state": "directory"}));
         assert_eq!((r.changed, s(&r, "mode")), (true, "0755".into()));
@@ -564,7 +519,30 @@ mod tests {
         // A plain file is not replaced by a link without force.
         let f = p(d.path(), "f");
         let _ = std::fs::write(&f, "y");
-        assert!(h.run(run, json!({"path": f, "state": "link", "src": t})).failed);
+        let r = h.run(run, json!({"path": f, "state": "link", "src": t}));
+        assert_eq!(r.msg, Some(format!("refusing to convert from file to symlink for {f}")));
+        let r = h.run(run, json!({"path": f, "state": "hard", "src": t}));
+        assert_eq!(r.msg.as_deref(), Some("Cannot link, file exists at destination"));
+        let full = d.path().join("full");
+        let _ = std::fs::create_dir_all(full.join("x"));
+        let full = full.display().to_string();
+        let r = h.run(run, json!({"path": full, "state": "link", "src": t, "force": true}));
+        assert_eq!(
+            r.msg,
+            Some(format!("the directory {full} is not empty, refusing to convert it"))
+        );
+        let empty = p(d.path(), "empty");
+        let _ = std::fs::create_dir_all(&empty);
+        assert!(
+            h.run(run, json!({"path": empty, "state": "link", "src": t, "force": true}))
+                .changed
+        );
+        assert!(Path::new(&empty).is_symlink());
+        let r = h.run(
+            run,
+            json!({"path": p(d.path(), "nf"), "state": "link", "src": "nothere", "force": true}),
+        );
+        assert!(r.changed && !r.data.contains_key("mode"), "{r:?}");
         assert!(
             h.run(run, json!({"path": f, "state": "link", "src": t, "force": true}))
                 .changed

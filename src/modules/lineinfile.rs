@@ -6,7 +6,7 @@ use super::args::Args;
 use super::context::Diff;
 use super::file_attrs::{Wanted, fix_commands};
 use super::lineinfile_edit::{Present, absent, present, split_lines};
-use super::remote_file::{Kind, Probe, run_then_stat, stat_and_read};
+use super::remote_file::{Kind, Probe, expand_user, keep_owner_commands, run_then_stat, stat_and_read};
 use super::{ModuleCtx, Outcome};
 use crate::connection::quote::join;
 use crate::connection::{self, BoxFuture, PutFile};
@@ -134,8 +134,12 @@ fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, String> {
 
 pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outcome>> {
     Box::pin(async move {
-        let t = match parse(ctx) {
+        let mut t = match parse(ctx) {
             Ok(t) => t,
+            Err(e) => return Ok(Outcome::fail(e)),
+        };
+        t.path = match expand_user(ctx, &t.path).await? {
+            Ok(p) => p,
             Err(e) => return Ok(Outcome::fail(e)),
         };
         Ok(edit(ctx, &t).await?.unwrap_or_else(Outcome::fail))
@@ -241,16 +245,30 @@ async fn edit(ctx: &ModuleCtx<'_>, t: &Task) -> connection::Result<Result<Outcom
         }
         // A new file starts with the umask default and gets its attributes below (so the
         // message says both, as Ansible's does); a replaced one keeps its owner and group.
+        // Through a symlink the file it points to is rewritten; the link stays.
+        let dest = current
+            .as_ref()
+            .and_then(|st| st.link_source.clone())
+            .unwrap_or_else(|| t.path.clone());
         let put = PutFile {
             content: connection::FileContent::Bytes(after.clone()),
-            dest: t.path.clone(),
+            dest: dest.clone(),
             mode: None,
-            owner: current.as_ref().map(|s| s.uid.to_string()),
-            group: current.as_ref().map(|s| s.gid.to_string()),
+            owner: None,
+            group: None,
         };
         let keep = current.as_ref().map(|st| st.mode);
         if let Some(failed) = super::validate::put(ctx, put, t.validate.as_deref(), keep).await? {
             return Ok(Ok(failed));
+        }
+        if let Some(old) = &current {
+            let cmds = match keep_owner_commands(&dest, old, false, false) {
+                Ok(c) => c,
+                Err(e) => return Ok(Err(e)),
+            };
+            if !cmds.is_empty() {
+                ctx.exec(cmds.join("; ")).await?;
+            }
         }
         if current.is_none() {
             stat_now = match run_then_stat(ctx, "", &t.path, probe).await? {
@@ -414,6 +432,20 @@ mod tests {
             json!({"path": p(d.path(), "gone"), "line": "x", "state": "absent"}),
         );
         assert_eq!((r.changed, r.msg.as_deref()), (false, Some("file not present")));
+    }
+
+    #[test]
+    fn a_symlink_stays_and_its_target_changes() {
+        let d = tmp();
+        let h = Harness::new(vec![]);
+        let target = p(d.path(), "target");
+        let _ = std::fs::write(&target, "a\n");
+        let link = p(d.path(), "link");
+        let _ = std::os::unix::fs::symlink(&target, &link);
+        let r = h.run(run, json!({"path": link, "line": "b"}));
+        assert!(r.changed, "{r:?}");
+        assert!(Path::new(&link).is_symlink());
+        assert_eq!(read(&target), "a\nb\n");
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub mod copy;
 pub mod copy_tree;
 pub mod file;
 pub mod file_attrs;
+mod file_link;
+mod file_recurse;
 #[cfg(test)]
 mod file_tests;
 pub mod lineinfile;

@@ -61,6 +61,9 @@ pub struct RemoteStat {
     pub readable: bool,
     pub writeable: bool,
     pub executable: bool,
+    /// `test -O` / `test -G`: owned by the connecting user / its group.
+    pub mine_owner: bool,
+    pub mine_group: bool,
 }
 
 /// How to look at a path.
@@ -89,7 +92,8 @@ pub fn probe_script(path: &str, probe: Probe) -> Result<String, String> {
     };
     Ok(format!(
         "p={p}; if {exists}; then printf 'E '; {stat} -c '{FIELDS}' -- \"$p\" || echo; \
-         a=; [ -r \"$p\" ] && a=r; [ -w \"$p\" ] && a=${{a}}w; [ -x \"$p\" ] && a=${{a}}x; echo \"A$a\"; \
+         a=; [ -r \"$p\" ] && a=r; [ -w \"$p\" ] && a=${{a}}w; [ -x \"$p\" ] && a=${{a}}x; \
+         [ -O \"$p\" ] && a=${{a}}o; [ -G \"$p\" ] && a=${{a}}g; echo \"A$a\"; \
          {sum}if [ -L \"$p\" ]; then readlink -f -- \"$p\"; readlink -- \"$p\"; fi; \
          else printf N; fi; printf '\\000'; "
     ))
@@ -146,6 +150,8 @@ pub fn parse_record(rec: &[u8]) -> Result<Option<RemoteStat>, String> {
         readable: access.contains('r'),
         writeable: access.contains('w'),
         executable: access.contains('x'),
+        mine_owner: access.contains('o'),
+        mine_group: access.contains('g'),
     }))
 }
 
@@ -198,11 +204,22 @@ pub async fn stat_and_read(
     path: &str,
     probe: Probe,
 ) -> connection::Result<Result<Option<(RemoteStat, Vec<u8>)>, String>> {
+    stat_then(ctx, path, probe, "if [ -f \"$p\" ]; then cat -- \"$p\" || exit 3; fi").await
+}
+
+/// Look at `path`, then run `tail` (a fixed script that may use `"$p"`, the path), in one
+/// round trip: the record and what `tail` printed. `tail` only runs for an existing path.
+pub async fn stat_then(
+    ctx: &ModuleCtx<'_>,
+    path: &str,
+    probe: Probe,
+    tail: &str,
+) -> connection::Result<Result<Option<(RemoteStat, Vec<u8>)>, String>> {
     let script = match probe_script(path, probe) {
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
     };
-    let line = format!("{script}if [ -f \"$p\" ]; then cat -- \"$p\" || exit 3; fi");
+    let line = format!("{script}if [ -e \"$p\" ] || [ -L \"$p\" ]; then {tail}; fi");
     let out = ctx.conn.exec(&ExecRequest::new(line)).await?;
     if out.rc != 0 {
         return Ok(Err(format!("could not read {path}: {}", out.stderr_lossy().trim())));
@@ -212,6 +229,56 @@ pub async fn stat_and_read(
     };
     let content = out.stdout.get(end + 1..).unwrap_or_default().to_vec();
     Ok(parse_record(&out.stdout[..end]).map(|st| st.map(|st| (st, content))))
+}
+
+/// A leading `~` or `~user` made into that home directory on the host, as Ansible expands
+/// path arguments; any other path as it is (no round trip).
+pub async fn expand_user(ctx: &ModuleCtx<'_>, path: &str) -> connection::Result<Result<String, String>> {
+    let Some(after) = path.strip_prefix('~') else {
+        return Ok(Ok(path.to_string()));
+    };
+    let (user, rest) = match after.find('/') {
+        Some(i) => after.split_at(i),
+        None => (after, ""),
+    };
+    let cmd = if user.is_empty() {
+        "printf %s \"$HOME\"".to_string()
+    } else if user.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        match quote(user) {
+            Ok(q) => format!("getent passwd {q} | cut -d: -f6 | tr -d '\\n'"),
+            Err(e) => return Ok(Err(e.to_string())),
+        }
+    } else {
+        return Ok(Ok(path.to_string()));
+    };
+    let out = ctx.conn.exec(&ExecRequest::new(cmd)).await?;
+    let home = out.stdout_lossy();
+    Ok(Ok(if out.rc == 0 && !home.is_empty() {
+        format!("{home}{rest}")
+    } else {
+        // Python leaves an unknown user's `~name` as written.
+        path.to_string()
+    }))
+}
+
+/// After replacing `old` at `path` with a new file (owned by the connecting user): give it
+/// back the old owner and group where they were someone else's, as Ansible does. Best effort
+/// (only root may), so a failure is ignored, as Ansible ignores it.
+pub fn keep_owner_commands(
+    path: &str,
+    old: &RemoteStat,
+    want_owner: bool,
+    want_group: bool,
+) -> Result<Vec<String>, String> {
+    let q = quote(path).map_err(|e| e.to_string())?;
+    let mut cmds = Vec::new();
+    if !want_owner && !old.mine_owner {
+        cmds.push(format!("{{ chown -- {} {q} 2>/dev/null || :; }}", old.uid));
+    }
+    if !want_group && !old.mine_group {
+        cmds.push(format!("{{ chgrp -- {} {q} 2>/dev/null || :; }}", old.gid));
+    }
+    Ok(cmds)
 }
 
 /// `"0644"` as Ansible prints modes.
@@ -242,7 +309,7 @@ E a1ff 777 1000 1000 5 1.0 1.0 1.0 1 78 2049 0 4096 me staff\nArwx\n-\n/tmp/x y\
         let f = recs[0].clone().unwrap_or_else(|| panic!("file"));
         assert_eq!((f.kind, f.mode, f.size, f.mtime), (Kind::File, 0o644, 6, 1.5));
         assert_eq!(f.checksum.as_deref(), Some("f572d396fae9206628714fb2ce00f72e94f2258f"));
-        assert!(f.readable && f.writeable && !f.executable);
+        assert!(f.readable && f.writeable && !f.executable && !f.mine_owner);
         let l = recs[1].clone().unwrap_or_else(|| panic!("link"));
         assert_eq!(
             (l.kind, l.owner.as_str(), l.group.as_str()),

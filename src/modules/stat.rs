@@ -1,7 +1,7 @@
 //! `stat`: what a path on the host is, under Ansible's `stat.*` names.
 
 use super::args::Args;
-use super::remote_file::{Kind, Probe, RemoteStat, mode_string, stat};
+use super::remote_file::{Kind, Probe, RemoteStat, expand_user, mode_string, stat, stat_then};
 use super::{ModuleCtx, Outcome};
 use crate::connection::quote::quote;
 use crate::connection::{self, BoxFuture};
@@ -10,7 +10,7 @@ use crate::value::{Map, Value};
 pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outcome>> {
     Box::pin(async move {
         let args = Args::new("stat", ctx.args);
-        let parsed = (|| -> Result<(String, Probe, String), String> {
+        let parsed = (|| -> Result<(String, Probe, String, bool), String> {
             args.only(&[
                 "path",
                 "follow",
@@ -19,9 +19,23 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
                 "get_mime",
                 "get_attributes",
                 "get_md5",
+                "checksum",
+                "checksum_algo",
+                "mime",
+                "mime_type",
+                "mime-type",
+                "attr",
+                "attributes",
             ])?;
             let path = args.required_str("path")?;
-            let algo = args.str("checksum_algorithm")?.unwrap_or_else(|| "sha1".into());
+            let algo = match (
+                args.str("checksum_algorithm")?,
+                args.str("checksum_algo")?,
+                args.str("checksum")?,
+            ) {
+                (Some(a), _, _) | (None, Some(a), _) | (None, None, Some(a)) => a,
+                _ => "sha1".into(),
+            };
             if !["md5", "sha1", "sha224", "sha256", "sha384", "sha512"].contains(&algo.as_str()) {
                 return Err(format!(
                     "value of checksum_algorithm must be one of: md5, sha1, sha224, sha256, sha384, sha512, got: {algo}"
@@ -36,14 +50,32 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
             } else {
                 String::new()
             };
-            Ok((path, probe, extra))
+            let get_mime = match (args.get("get_mime"), args.get("mime"), args.get("mime_type")) {
+                (Some(_), _, _) => args.bool("get_mime", true)?,
+                (None, Some(_), _) => args.bool("mime", true)?,
+                (None, None, Some(_)) => args.bool("mime_type", true)?,
+                _ => args.bool("mime-type", true)?,
+            };
+            Ok((path, probe, extra, get_mime))
         })();
-        let (path, probe, other_algo) = match parsed {
+        let (path, probe, other_algo, get_mime) = match parsed {
             Ok(p) => p,
             Err(e) => return Ok(Outcome::fail(e)),
         };
-        let st = match stat(ctx, &path, probe).await? {
-            Ok(s) => s,
+        let path = match expand_user(ctx, &path).await? {
+            Ok(p) => p,
+            Err(e) => return Ok(Outcome::fail(e)),
+        };
+        // `file -i -b` for mimetype and charset, where the host has `file` (as Ansible).
+        let mime_tail = "if command -v file >/dev/null 2>&1; then file -i -b -- \"$p\"; fi";
+        let found = if get_mime {
+            stat_then(ctx, &path, probe, mime_tail).await?
+        } else {
+            stat(ctx, &path, probe).await?.map(|s| s.map(|s| (s, Vec::new())))
+        };
+        let (st, mime) = match found {
+            Ok(Some((s, m))) => (Some(s), String::from_utf8_lossy(&m).trim().to_string()),
+            Ok(None) => (None, String::new()),
             Err(e) => return Ok(Outcome::fail(e)),
         };
         let mut m = Map::new();
@@ -53,6 +85,11 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
             }
             Some(st) => {
                 fill(&mut m, &path, &st);
+                if let Some((mimetype, charset)) = mime.split_once(';') {
+                    let charset = charset.trim().trim_start_matches("charset=");
+                    m.insert("mimetype".into(), Value::str(mimetype.trim()));
+                    m.insert("charset".into(), Value::str(charset));
+                }
                 if !other_algo.is_empty()
                     && st.kind == Kind::File
                     && st.readable
@@ -145,6 +182,18 @@ mod tests {
     }
 
     #[test]
+    fn tilde_is_the_home_directory_on_the_host() {
+        let h = Harness::new(vec![]);
+        let home = std::env::var("HOME").unwrap_or_default();
+        let st = stat_of(&h.run(run, json!({"path": "~", "get_checksum": false})));
+        assert_eq!((st["path"].clone(), st["isdir"].clone()), (json!(home), json!(true)));
+        let st = stat_of(&h.run(run, json!({"path": "~root/"})));
+        assert_eq!(st["path"], json!("/root/"));
+        let st = stat_of(&h.run(run, json!({"path": "~no_such_user_zz/x"})));
+        assert_eq!(st, json!({"exists": false}));
+    }
+
+    #[test]
     fn reports_files_dirs_links_and_absence() {
         let d = tmp();
         let h = Harness::new(vec![]);
@@ -168,6 +217,12 @@ mod tests {
         }
         assert!(st["mtime"].as_f64().unwrap_or(0.0) > 1.0e9 && st["mode"].as_str().is_some_and(|m| m.len() == 4));
         assert!(st["pw_name"].is_string() && st["gr_name"].is_string() && st["uid"].is_number());
+        if std::process::Command::new("file").arg("--version").output().is_ok() {
+            assert_eq!(
+                (st["mimetype"].clone(), st["charset"].clone()),
+                (json!("text/plain"), json!("us-ascii"))
+            );
+        }
         let st = stat_of(&h.run(run, json!({"path": l})));
         assert_eq!(
             (st["islnk"].clone(), st["mode"].clone(), st["lnk_target"].clone()),

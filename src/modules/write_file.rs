@@ -3,7 +3,9 @@
 //! mode, and report Ansible's fields (`dest`, `checksum`, `md5sum`, `mode`, `owner`, ...).
 
 use super::file_attrs::{Wanted, fix_commands};
-use super::remote_file::{Kind, Probe, RemoteStat, attr_fields, parse_records, probe_script, run_then_stat};
+use super::remote_file::{
+    Kind, Probe, RemoteStat, attr_fields, expand_user, keep_owner_commands, parse_records, probe_script, run_then_stat,
+};
 use super::{ModuleCtx, Outcome, context::Diff};
 use crate::connection::quote::quote;
 use crate::connection::{self, ExecRequest, PutFile};
@@ -73,7 +75,17 @@ async fn stat_many(
 }
 
 /// Write `req` on the host and report like Ansible's `copy`.
-pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result<Outcome> {
+pub async fn write(ctx: &ModuleCtx<'_>, mut req: WriteRequest) -> connection::Result<Outcome> {
+    req.dest = match expand_user(ctx, &req.dest).await? {
+        Ok(d) => d,
+        Err(e) => return Ok(Outcome::fail(e)),
+    };
+    if let Some(src) = &req.remote_src {
+        req.remote_src = match expand_user(ctx, src).await? {
+            Ok(s) => Some(s),
+            Err(e) => return Ok(Outcome::fail(e)),
+        };
+    }
     let probe = Probe {
         follow: true,
         checksum: true,
@@ -190,17 +202,8 @@ pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result
             content: connection::FileContent::Bytes(req.content.clone()),
             dest: dest.clone(),
             mode,
-            // Replacing a file keeps its owner and group unless others are asked for.
-            owner: req
-                .want
-                .owner
-                .clone()
-                .or_else(|| current.as_ref().map(|s| s.uid.to_string())),
-            group: req
-                .want
-                .group
-                .clone()
-                .or_else(|| current.as_ref().map(|s| s.gid.to_string())),
+            owner: req.want.owner.clone(),
+            group: req.want.group.clone(),
         };
         if let Some((src, src_st)) = &remote {
             if let Err(e) = remote_copy(ctx, src, src_st, &put, current.is_some()).await? {
@@ -238,10 +241,22 @@ pub async fn write(ctx: &ModuleCtx<'_>, req: WriteRequest) -> connection::Result
                 }
             }
         }
-        _ => match run_then_stat(ctx, "", &dest, probe).await? {
-            Ok(s) => s,
-            Err(e) => return Ok(Outcome::fail(e)),
-        },
+        _ => {
+            // Replacing a file keeps its owner and group unless others are asked for.
+            let keep = match &current {
+                Some(old) => {
+                    match keep_owner_commands(&dest, old, req.want.owner.is_some(), req.want.group.is_some()) {
+                        Ok(c) => c,
+                        Err(e) => return Ok(Outcome::fail(e)),
+                    }
+                }
+                None => Vec::new(),
+            };
+            match run_then_stat(ctx, &keep.join("; "), &dest, probe).await? {
+                Ok(s) => s,
+                Err(e) => return Ok(Outcome::fail(e)),
+            }
+        }
     };
     out = out.with("checksum", checksum.as_str()).with("state", "file");
     if !out.changed {
