@@ -33,9 +33,17 @@ fn marker() -> String {
 
 /// The text sent to the shell for one command line (already quoted by the caller).
 pub(crate) fn script(line: &str, stdin: Option<&[u8]>, mark: &str) -> String {
+    // The line keeps its own `/bin/sh -c`: `$$`, `exit` and traps are the command's, as they
+    // would be on a channel of its own.
     let mut s = String::new();
-    match stdin {
-        Some(data) => {
+    // Text goes through the shell's own printf: no extra program on the host.
+    let as_text = stdin
+        .filter(|d| !d.contains(&0))
+        .and_then(|d| std::str::from_utf8(d).ok())
+        .and_then(|t| super::quote::quote(t).ok());
+    match (stdin, as_text) {
+        (Some(_), Some(q)) => s.push_str(&format!("printf '%s' {q} | {line}\n")),
+        (Some(data), None) => {
             // The delimiter has `_`, which base64 output never contains.
             let encoded = base64::engine::general_purpose::STANDARD.encode(data);
             s.push_str(&format!("base64 -d <<'{mark}_IN' | {line}\n"));
@@ -45,7 +53,7 @@ pub(crate) fn script(line: &str, stdin: Option<&[u8]>, mark: &str) -> String {
             }
             s.push_str(&format!("{mark}_IN\n"));
         }
-        None => s.push_str(&format!("{line} </dev/null\n")),
+        (None, _) => s.push_str(&format!("{line} </dev/null\n")),
     }
     s.push_str(&format!("printf '\\n{mark} %d\\n' \"$?\"; printf '\\n{mark}\\n' >&2\n"));
     s
@@ -140,6 +148,8 @@ mod tests {
 
     #[test]
     fn scripts_feed_stdin_as_base64_and_report_status() {
+        let s = script("cat", Some(b"it's\n"), "PLAYENDm");
+        assert!(s.starts_with("printf '%s' 'it'\"'\"'s\n' | cat\n"), "{s}");
         let s = script("cat", Some(b"hi\x00there"), "PLAYENDm");
         assert!(s.starts_with("base64 -d <<'PLAYENDm_IN' | cat\n"), "{s}");
         assert!(s.contains("aGkAdGhlcmU=\nPLAYENDm_IN\n"), "{s}");

@@ -86,7 +86,7 @@ pub fn probe_script(path: &str, probe: Probe) -> Result<String, String> {
         ("{ [ -e \"$p\" ] || [ -L \"$p\" ]; }", "stat")
     };
     let sum = if probe.checksum {
-        "if [ -f \"$p\" ] && [ -r \"$p\" ]; then sha1sum < \"$p\" | cut -c1-40; else echo -; fi; "
+        "if [ -f \"$p\" ] && [ -r \"$p\" ]; then sha1sum < \"$p\"; else echo -; fi; "
     } else {
         "echo -; "
     };
@@ -114,7 +114,8 @@ pub fn parse_record(rec: &[u8]) -> Result<Option<RemoteStat>, String> {
         return Err(format!("unexpected stat output: {text:?}"));
     }
     let access = lines.next().unwrap_or_default().trim_start_matches('A');
-    let sum = lines.next().unwrap_or("-").trim();
+    // `sha1sum` prints the sum then `  -`.
+    let sum = lines.next().unwrap_or("-").split_whitespace().next().unwrap_or("-");
     let links = lines.next().unwrap_or_default();
     let num = |i: usize| fields.get(i).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
     let time = |i: usize| fields.get(i).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
