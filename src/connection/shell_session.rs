@@ -7,8 +7,8 @@
 //! while another command holds the shell, the connection opens a channel as before. A shell
 //! that stops answering is dropped and not used again.
 
-use super::error::{Error, Result};
 use super::ExecOutput;
+use super::error::{Error, Result};
 use base64::Engine;
 use russh::client::Msg;
 use russh::{Channel, ChannelMsg};
@@ -33,8 +33,14 @@ fn marker() -> String {
 
 /// The text sent to the shell for one command line (already quoted by the caller).
 pub(crate) fn script(line: &str, stdin: Option<&[u8]>, mark: &str) -> String {
-    // The line keeps its own `/bin/sh -c`: `$$`, `exit` and traps are the command's, as they
-    // would be on a channel of its own.
+    // `/bin/sh -c 'script'` runs as `( eval 'script' )`: a subshell keeps `exit`, `cd`, traps
+    // and `set -e` to the command without starting another shell program. Only `$$` and
+    // `$PPID` would name other processes there, so a script using them keeps its own shell.
+    let line = match line.strip_prefix("/bin/sh -c ") {
+        Some(quoted) if !quoted.contains("$$") && !quoted.contains("PPID") => format!("( eval {quoted} )"),
+        _ => line.to_string(),
+    };
+    let line = line.as_str();
     let mut s = String::new();
     // Text goes through the shell's own printf: no extra program on the host.
     let as_text = stdin
@@ -143,7 +149,10 @@ mod tests {
         let (body, status) = split_marker(buf, b"PLAYENDx").unwrap_or_default();
         assert_eq!(body, b"abc\nno newline at end");
         assert_eq!(status, b" 3");
-        assert!(split_marker(b"abc\nPLAYENDx 3", b"PLAYENDx").is_none(), "needs the whole line");
+        assert!(
+            split_marker(b"abc\nPLAYENDx 3", b"PLAYENDx").is_none(),
+            "needs the whole line"
+        );
     }
 
     #[test]
@@ -155,6 +164,10 @@ mod tests {
         assert!(s.contains("aGkAdGhlcmU=\nPLAYENDm_IN\n"), "{s}");
         let s = script("true", None, "PLAYENDm");
         assert!(s.starts_with("true </dev/null\n"), "{s}");
+        let s = script("/bin/sh -c 'exit 3'", None, "PLAYENDm");
+        assert!(s.starts_with("( eval 'exit 3' ) </dev/null\n"), "{s}");
+        let s = script("/bin/sh -c 'kill -9 $$'", None, "PLAYENDm");
+        assert!(s.starts_with("/bin/sh -c 'kill -9 $$' </dev/null\n"), "{s}");
         assert!(s.contains("printf '\\nPLAYENDm %d\\n' \"$?\""), "{s}");
     }
 }

@@ -353,12 +353,14 @@ impl SshConnection {
                 Err(_) => ShellState::Broken,
             };
         }
-        let ShellState::Ready(shell) = &mut *state else {
+        // Taken out while the command runs: if this future is dropped half-way (a task's time
+        // limit), the shell holds unread output and is never used again.
+        let ShellState::Ready(mut shell) = std::mem::replace(&mut *state, ShellState::Broken) else {
             return None;
         };
         let result = shell.run(&self.label, line, stdin).await;
-        if result.is_err() {
-            *state = ShellState::Broken;
+        if result.is_ok() {
+            *state = ShellState::Ready(shell);
         }
         Some(result)
     }

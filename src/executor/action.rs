@@ -123,6 +123,16 @@ pub async fn call_module(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Map {
         Err(e) => return failed_result(e),
     };
 
+    let limit = match time_limit(call, vars) {
+        Ok(l) => l,
+        Err(e) => return failed_result(e),
+    };
+    let conn: Arc<dyn Connection> = match limit {
+        Some((secs, _)) => Arc::new(
+            EnvConnection::new(conn, Vec::new()).with_deadline(tokio::time::Instant::now() + Duration::from_secs(secs)),
+        ),
+        None => conn,
+    };
     let search_dirs = search_dirs(call);
     let ctx = ModuleCtx {
         host: call.host,
@@ -134,10 +144,7 @@ pub async fn call_module(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Map {
         vars,
         search_dirs: &search_dirs,
     };
-    let limit = match time_limit(call, vars) {
-        Ok(l) => l,
-        Err(e) => return failed_result(e),
-    };
+
     let started = Instant::now();
     let outcome = match limit {
         None => code(&ctx).await,
@@ -302,7 +309,11 @@ fn search_dirs(call: &ActionCall<'_>) -> Vec<PathBuf> {
     }
     if let Some(d) = call.run.task.task.span.source.path.parent() {
         // Absolute, so a template's own includes resolve whatever the working directory.
-        let d = if d.as_os_str().is_empty() { std::path::Path::new(".") } else { d };
+        let d = if d.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            d
+        };
         let d = std::path::absolute(d).unwrap_or_else(|_| d.to_path_buf());
         if !dirs.contains(&d) {
             dirs.push(d);

@@ -1,4 +1,6 @@
-//! A connection that exports a task's `environment:` for every command a module runs.
+//! A connection that exports a task's `environment:` for every command a module runs, and
+//! gives each command the time left before the task's `timeout`/`async` limit, so the host
+//! kills it (over a channel of its own) instead of leaving it running.
 
 use crate::connection::{self, BoxFuture, Connection, ExecOutput, ExecRequest, PutFile};
 use std::sync::Arc;
@@ -6,11 +8,21 @@ use std::sync::Arc;
 pub struct EnvConnection {
     inner: Arc<dyn Connection>,
     env: Vec<(String, String)>,
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl EnvConnection {
     pub fn new(inner: Arc<dyn Connection>, env: Vec<(String, String)>) -> EnvConnection {
-        EnvConnection { inner, env }
+        EnvConnection {
+            inner,
+            env,
+            deadline: None,
+        }
+    }
+
+    pub fn with_deadline(mut self, deadline: tokio::time::Instant) -> EnvConnection {
+        self.deadline = Some(deadline);
+        self
     }
 }
 
@@ -25,6 +37,10 @@ impl Connection for EnvConnection {
             let mut env = self.env.clone();
             env.extend(r.env);
             r.env = env;
+            if let Some(d) = self.deadline {
+                let left = d.saturating_duration_since(tokio::time::Instant::now());
+                r.timeout = Some(r.timeout.map_or(left, |t| t.min(left)));
+            }
             self.inner.exec(&r).await
         })
     }

@@ -16,13 +16,24 @@ pub mod add_host;
 pub mod assert;
 mod cmd_common;
 pub mod command;
+pub mod copy;
+pub mod copy_tree;
 pub mod debug;
 pub mod fail;
+pub mod file;
+pub mod file_attrs;
+mod file_link;
+mod file_recurse;
+#[cfg(test)]
+mod file_tests;
 pub mod group_by;
 pub mod include_vars;
+pub mod lineinfile;
+pub mod lineinfile_edit;
 pub mod pause;
 pub mod ping;
 pub mod raw;
+pub mod remote_file;
 pub mod script;
 pub mod set_fact;
 pub mod setup;
@@ -30,22 +41,11 @@ mod setup_facts;
 pub mod shell;
 #[cfg(test)]
 mod ssh_module_tests;
-#[cfg(test)]
-mod test_support;
-pub mod wait_for_connection;
-pub mod copy;
-pub mod copy_tree;
-pub mod file;
-pub mod file_attrs;
-mod file_link;
-mod file_recurse;
-#[cfg(test)]
-mod file_tests;
-pub mod lineinfile;
-pub mod lineinfile_edit;
-pub mod remote_file;
 pub mod stat;
 pub mod template;
 pub mod template_vars;
+#[cfg(test)]
+mod test_support;
 pub mod validate;
+pub mod wait_for_connection;
 pub mod write_file;
