@@ -48,6 +48,13 @@ impl Ignore {
     }
 }
 
+/// How a host's result is reported: censored (`no_log`), and which failures are ignored.
+#[derive(Clone, Copy, Debug, Default)]
+struct Shown {
+    no_log: bool,
+    ignore: Ignore,
+}
+
 /// What a task run needs besides the host.
 pub struct TaskRun<'a> {
     pub shared: &'a Arc<Shared>,
@@ -126,7 +133,7 @@ impl TaskRun<'_> {
         let no_log = self.bool_keyword("no_log", vars).ok().flatten().unwrap_or(false);
         let delegated = match self.render_keyword("delegate_to", vars) {
             Ok(v) => v.filter(|v| !v.is_null()).map(|v| v.to_string()),
-            Err(e) => return self.finish_failed(host, None, e, no_log, ignore),
+            Err(e) => return self.finish_failed(host, None, e, Shown { no_log, ignore }),
         };
         let register = self.keyword("register").map(|r| r.value.to_string());
 
@@ -135,19 +142,19 @@ impl TaskRun<'_> {
             match self.conditions_hold(vars, true) {
                 Ok(true) => {}
                 Ok(false) => return self.finish_skipped(host, delegated, register.as_deref()),
-                Err(e) => return self.finish_failed(host, delegated, e, no_log, ignore),
+                Err(e) => return self.finish_failed(host, delegated, e, Shown { no_log, ignore }),
             }
             let result = self
                 .run_once(host, vars, delegated.as_deref(), register.as_deref())
                 .await;
-            return self.finish(host, delegated, result, register.as_deref(), no_log, None, ignore);
+            return self.finish(host, delegated, result, register.as_deref(), Shown { no_log, ignore }, None);
         };
 
         // A loop: inherited conditions once, the task's own per item (as Ansible does).
         match self.conditions_hold(vars, false) {
             Ok(true) => {}
             Ok(false) => return self.finish_skipped(host, delegated, register.as_deref()),
-            Err(e) => return self.finish_failed(host, delegated, e, no_log, ignore),
+            Err(e) => return self.finish_failed(host, delegated, e, Shown { no_log, ignore }),
         }
         let items = match loop_items(&self.shared.templar, looping, &self.task.task.loop_control, vars) {
             Ok(items) => items,
@@ -156,8 +163,7 @@ impl TaskRun<'_> {
                     host,
                     delegated,
                     format!("{e} (in {})", task_place(self.task)),
-                    no_log,
-                    ignore,
+                    Shown { no_log, ignore },
                 );
             }
         };
@@ -195,7 +201,7 @@ impl TaskRun<'_> {
             r.insert("ansible_loop_var".into(), Value::str(item.var_name.clone()));
             let st = status_of(&r);
             if st == Status::Unreachable {
-                return self.finish(host, delegated, r, register.as_deref(), no_log, None, ignore);
+                return self.finish(host, delegated, r, register.as_deref(), Shown { no_log, ignore }, None);
             }
             any_changed |= st == Status::Changed;
             any_failed |= st == Status::Failed;
@@ -240,9 +246,8 @@ impl TaskRun<'_> {
             delegated,
             summary,
             register.as_deref(),
-            no_log,
+            Shown { no_log, ignore },
             Some(status),
-            ignore,
         )
     }
 
@@ -371,9 +376,8 @@ impl TaskRun<'_> {
             delegated,
             r,
             register,
-            false,
+            Shown::default(),
             Some(Status::Skipped),
-            Ignore::default(),
         )
     }
 
@@ -382,10 +386,9 @@ impl TaskRun<'_> {
         host: &str,
         delegated: Option<String>,
         msg: String,
-        no_log: bool,
-        ignore: Ignore,
+        shown: Shown,
     ) -> HostOutcome {
-        self.finish(host, delegated, failed_result(msg), None, no_log, None, ignore)
+        self.finish(host, delegated, failed_result(msg), None, shown, None)
     }
 
     /// Register, apply facts, report, and say what to notify.
@@ -395,10 +398,10 @@ impl TaskRun<'_> {
         delegated: Option<String>,
         result: Map,
         register: Option<&str>,
-        no_log: bool,
+        shown: Shown,
         status: Option<Status>,
-        ignore: Ignore,
     ) -> HostOutcome {
+        let Shown { no_log, ignore } = shown;
         let status = status.unwrap_or_else(|| status_of(&result));
         if let Some(name) = register {
             self.shared.state.set_var(host, name, Value::Map(result.clone()));

@@ -47,11 +47,10 @@ impl Shared {
     /// Parks an error in the innermost active render; the first one wins.
     pub fn record(&self, e: Error) {
         let mut slots = lock(&self.slots);
-        if let Some(slot) = slots.last_mut() {
-            if slot.is_none() {
+        if let Some(slot) = slots.last_mut()
+            && slot.is_none() {
                 *slot = Some(e);
             }
-        }
     }
 
     pub fn push_slot(&self) {
