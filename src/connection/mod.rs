@@ -154,4 +154,10 @@ pub trait Connection: Send + Sync {
 
     /// Close the connection; later calls fail.
     fn close<'a>(&'a self) -> BoxFuture<'a, Result<()>>;
+
+    /// False once the transport is gone (the host rebooted, the network dropped): the owner
+    /// should open a new connection.
+    fn is_alive(&self) -> bool {
+        true
+    }
 }

@@ -563,6 +563,10 @@ impl Connection for SshConnection {
         &self.label
     }
 
+    fn is_alive(&self) -> bool {
+        !self.session.is_closed()
+    }
+
     fn exec<'a>(&'a self, req: &'a ExecRequest) -> BoxFuture<'a, Result<ExecOutput>> {
         Box::pin(async move {
             let line = remote_command(&self.label, req)?;

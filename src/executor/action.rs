@@ -3,7 +3,7 @@
 //! `async` enforced. Whatever happens becomes a result map.
 
 use super::connections::is_local_name;
-use super::env_connection::EnvConnection;
+use super::env_connection::{EnvConnection, PoolConnection};
 use super::shared::Shared;
 use super::task::{TaskRun, failed_result, task_place, unreachable_result};
 use super::vars::{PlayVars, host_scope};
@@ -108,6 +108,13 @@ pub async fn call_module(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Map {
 
     let conn: Arc<dyn Connection> = if action.module.on_controller {
         Arc::new(NoConnection(call.host.to_string()))
+    } else if name == "wait_for_connection" {
+        // Polls until the host answers again, reconnecting as it goes.
+        Arc::new(PoolConnection {
+            shared: call.shared.clone(),
+            host: call.delegated.unwrap_or(call.host).to_string(),
+            vars: vars.clone(),
+        })
     } else {
         match connect(call, vars).await {
             Ok(c) => c,

@@ -53,7 +53,14 @@ impl ConnectionPool {
         templar: &Templar,
         opts: &RunOptions,
     ) -> Result<Arc<dyn Connection>, String> {
-        let slot = self.slot(host);
+        let mut slot = self.slot(host);
+        if let Some(Ok(conn)) = slot.get()
+            && !conn.is_alive()
+        {
+            // The session died (a reboot): the next use opens a new one.
+            self.reset(host).await;
+            slot = self.slot(host);
+        }
         let result = slot
             .get_or_init(|| async { self.open(host, vars, templar, opts).await.map_err(|e| e.to_string()) })
             .await;

@@ -10,15 +10,27 @@ use std::sync::Arc;
 
 pub fn apply(shared: &Shared, t: &PlanTask, outcomes: &[HostOutcome]) {
     let module = t.task.action.module.name;
+    let delegate_facts = t
+        .task
+        .keywords
+        .get("delegate_facts")
+        .or_else(|| t.inherited.get("delegate_facts"))
+        .and_then(|v| v.value.as_bool_loose())
+        .unwrap_or(false);
     for o in outcomes {
         if matches!(o.status, Status::Failed | Status::Unreachable | Status::Skipped) {
             continue;
         }
-        apply_one(shared, module, &o.host, &o.result);
+        // `delegate_facts: true`: facts describe the delegate, so they are its own.
+        let owner = match (&o.delegated, delegate_facts) {
+            (Some(d), true) if shared.inventory.host(d).is_some() => d.as_str(),
+            _ => o.host.as_str(),
+        };
+        apply_one(shared, module, owner, &o.result);
         if let Some(Value::List(items)) = o.result.get("results") {
             for item in items {
                 if let Value::Map(m) = item {
-                    apply_one(shared, module, &o.host, m);
+                    apply_one(shared, module, owner, m);
                 }
             }
         }

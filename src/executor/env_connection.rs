@@ -58,3 +58,61 @@ impl Connection for EnvConnection {
         Box::pin(async move { Ok(()) })
     }
 }
+
+/// For `wait_for_connection`: every command asks the pool for the host's connection, so a
+/// session lost to a reboot is replaced by a new one while the module polls.
+pub struct PoolConnection {
+    pub shared: Arc<super::shared::Shared>,
+    pub host: String,
+    pub vars: Arc<dyn crate::template::Vars>,
+}
+
+impl PoolConnection {
+    async fn current(&self) -> connection::Result<Arc<dyn Connection>> {
+        let got = self
+            .shared
+            .conns
+            .get(&self.host, &self.vars, &self.shared.templar, &self.shared.opts)
+            .await;
+        match got {
+            Ok(c) => Ok(c),
+            Err(reason) => {
+                // Not remembered: the next poll tries to connect again.
+                self.shared.conns.reset(&self.host).await;
+                Err(connection::Error::new(
+                    &self.host,
+                    connection::ErrorKind::Unreachable { reason },
+                ))
+            }
+        }
+    }
+}
+
+impl Connection for PoolConnection {
+    fn host(&self) -> &str {
+        &self.host
+    }
+
+    fn exec<'a>(&'a self, req: &'a ExecRequest) -> BoxFuture<'a, connection::Result<ExecOutput>> {
+        Box::pin(async move {
+            let conn = self.current().await?;
+            let result = conn.exec(req).await;
+            if result.is_err() || !conn.is_alive() {
+                self.shared.conns.reset(&self.host).await;
+            }
+            result
+        })
+    }
+
+    fn put_file<'a>(&'a self, file: &'a PutFile) -> BoxFuture<'a, connection::Result<()>> {
+        Box::pin(async move { self.current().await?.put_file(file).await })
+    }
+
+    fn get_file<'a>(&'a self, remote: &'a str) -> BoxFuture<'a, connection::Result<Vec<u8>>> {
+        Box::pin(async move { self.current().await?.get_file(remote).await })
+    }
+
+    fn close<'a>(&'a self) -> BoxFuture<'a, connection::Result<()>> {
+        Box::pin(async move { Ok(()) })
+    }
+}

@@ -24,6 +24,8 @@ pub struct HostOutcome {
     pub ignored: bool,
     /// Handler names and topics to notify (the task changed something).
     pub notify: Vec<String>,
+    /// The `delegate_to` host the task ran on, if any.
+    pub delegated: Option<String>,
 }
 
 impl HostOutcome {
@@ -147,7 +149,14 @@ impl TaskRun<'_> {
             let result = self
                 .run_once(host, vars, delegated.as_deref(), register.as_deref())
                 .await;
-            return self.finish(host, delegated, result, register.as_deref(), Shown { no_log, ignore }, None);
+            return self.finish(
+                host,
+                delegated,
+                result,
+                register.as_deref(),
+                Shown { no_log, ignore },
+                None,
+            );
         };
 
         // A loop: inherited conditions once, the task's own per item (as Ansible does).
@@ -371,23 +380,10 @@ impl TaskRun<'_> {
 
     fn finish_skipped(&self, host: &str, delegated: Option<String>, register: Option<&str>) -> HostOutcome {
         let r = skipped_result();
-        self.finish(
-            host,
-            delegated,
-            r,
-            register,
-            Shown::default(),
-            Some(Status::Skipped),
-        )
+        self.finish(host, delegated, r, register, Shown::default(), Some(Status::Skipped))
     }
 
-    fn finish_failed(
-        &self,
-        host: &str,
-        delegated: Option<String>,
-        msg: String,
-        shown: Shown,
-    ) -> HostOutcome {
+    fn finish_failed(&self, host: &str, delegated: Option<String>, msg: String, shown: Shown) -> HostOutcome {
         self.finish(host, delegated, failed_result(msg), None, shown, None)
     }
 
@@ -410,7 +406,7 @@ impl TaskRun<'_> {
         if !(looped && status != Status::Failed) {
             self.emit(HostResult {
                 host: host.to_string(),
-                delegated,
+                delegated: delegated.clone(),
                 status,
                 item: None,
                 result: censor(&result, no_log),
@@ -430,6 +426,7 @@ impl TaskRun<'_> {
             result,
             ignored: false,
             notify,
+            delegated,
         }
     }
 }

@@ -53,7 +53,7 @@ fn shown(result: &Map, keep_changed: bool) -> Value {
     Value::Map(
         result
             .iter()
-            .filter(|(k, _)| !k.starts_with("_ansible") && !k.starts_with("_play") && *k != "failed")
+            .filter(|(k, _)| !k.starts_with("_ansible") && !k.starts_with("_play") && *k != "failed" && *k != "diff")
             .filter(|(k, _)| keep_changed || *k != "changed")
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
@@ -67,8 +67,56 @@ fn host_label(r: &HostResult) -> String {
     }
 }
 
+/// `--diff` output for a result, as a unified diff per file (what Ansible prints above the
+/// host's line).
+pub fn diff_text(result: &Map) -> String {
+    let Some(Value::List(diffs)) = result.get("diff") else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for d in diffs {
+        let Value::Map(d) = d else { continue };
+        let text = |k: &str| {
+            d.get(k)
+                .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                .unwrap_or_default()
+        };
+        let (before, after) = (text("before"), text("after"));
+        if before == after {
+            continue;
+        }
+        let (bh, ah) = (text("before_header"), text("after_header"));
+        let before_label = if bh.is_empty() {
+            "before".to_string()
+        } else {
+            format!("before: {bh}")
+        };
+        let after_label = if ah.is_empty() {
+            "after".to_string()
+        } else {
+            format!("after: {ah}")
+        };
+        let diff = similar::TextDiff::from_lines(&before, &after);
+        out.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&before_label, &after_label)
+                .to_string(),
+        );
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
 impl Human {
     fn result(&mut self, r: &HostResult) {
+        let diff = diff_text(&r.result);
+        if !diff.is_empty() {
+            let _ = write!(self.out, "{diff}");
+        }
         let c = color(r.status);
         let who = host_label(r);
         let item = r.item.as_ref().map(|i| format!(" => (item={i})")).unwrap_or_default();

@@ -97,10 +97,13 @@ fn compile_play(playbook: &Playbook, play: &Play, number: usize, input: &PlanInp
         Value::Null => Vec::new(),
         other => vec![other.to_string()],
     };
-    let selection = patterns::resolve_list(input.inventory, &patterns, input.limit).map_err(|e| {
+    let mut selection = patterns::resolve_list(input.inventory, &patterns, input.limit).map_err(|e| {
         let span = e.span.clone().unwrap_or_else(|| play.hosts.span.clone());
         Error { span: Some(span), ..e }
     })?;
+    if let Some(order) = play.keywords.get("order") {
+        apply_order(&mut selection.hosts, &render(order, "order")?, &order.span)?;
+    }
 
     let name = match &play.name {
         Some(n) => n.value.to_string(),
@@ -212,4 +215,35 @@ fn load_vars_files(play: &Play, vars: &Arc<dyn Vars>, input: &PlanInput) -> Resu
         out.push((path.clone(), map));
     }
     Ok(out)
+}
+
+/// `order:` — the sequence hosts run in, and so how serial batches are cut.
+fn apply_order(hosts: &mut [String], order: &Value, span: &Span) -> Result<()> {
+    match order.to_string().as_str() {
+        "inventory" => {}
+        "reverse_inventory" => hosts.reverse(),
+        "sorted" => hosts.sort(),
+        "reverse_sorted" => {
+            hosts.sort();
+            hosts.reverse();
+        }
+        "shuffle" => {
+            // A fresh order per run without a random-number crate: hash each name with a
+            // per-process random key.
+            use std::hash::BuildHasher;
+            let state = std::collections::hash_map::RandomState::new();
+            hosts.sort_by_key(|h| state.hash_one(h));
+        }
+        other => {
+            return Err(Error::new(
+                ErrorKind::Template {
+                    message: format!(
+                        "order '{other}' is not one of inventory, reverse_inventory, sorted, reverse_sorted, shuffle"
+                    ),
+                },
+                Some(span.clone()),
+            ));
+        }
+    }
+    Ok(())
 }

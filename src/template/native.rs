@@ -77,9 +77,10 @@ fn to_value_depth(v: &MjValue, depth: usize) -> Result<Value> {
 
 fn number(v: &MjValue) -> Value {
     if let Ok(i) = i64::try_from(v.clone())
-        && (v.as_i64().is_some() || !v.to_string().contains('.')) {
-            return Value::Int(i);
-        }
+        && (v.as_i64().is_some() || !v.to_string().contains('.'))
+    {
+        return Value::Int(i);
+    }
     match f64::try_from(v.clone()) {
         Ok(f) => Value::Float(f),
         Err(_) => Value::Str(v.to_string()),

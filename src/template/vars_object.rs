@@ -48,9 +48,10 @@ impl Shared {
     pub fn record(&self, e: Error) {
         let mut slots = lock(&self.slots);
         if let Some(slot) = slots.last_mut()
-            && slot.is_none() {
-                *slot = Some(e);
-            }
+            && slot.is_none()
+        {
+            *slot = Some(e);
+        }
     }
 
     pub fn push_slot(&self) {

@@ -187,10 +187,9 @@ fn unique(value: MjValue, kwargs: Kwargs) -> Result<MjValue, MjError> {
             Some(a) => item.as_map().and_then(|m| m.get(a)).cloned().unwrap_or(Value::Null),
             None => item.clone(),
         };
-        if !case_sensitive
-            && let Some(s) = key.as_str() {
-                key = Value::Str(s.to_lowercase());
-            }
+        if !case_sensitive && let Some(s) = key.as_str() {
+            key = Value::Str(s.to_lowercase());
+        }
         if !seen.contains(&key) {
             seen.push(key);
             out.push(item);
