@@ -112,6 +112,7 @@ fn execute(rc: &RunConfig, compiled: Compiled) -> i32 {
         opts,
         conns: ConnectionPool::new(crate::connection::options::LocalEnv::from_process()),
         reporter: Reporter::new(sink),
+        jobs: Default::default(),
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,

@@ -66,6 +66,9 @@ pub async fn call_module(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Map {
     let task = &call.run.task.task;
     let action = &task.action;
     let name = action.module.name;
+    if name == "async_status" {
+        return async_status(call, vars);
+    }
     let Some(code) = implementation(name) else {
         return failed_result(format!(
             "the module '{}' is not implemented by play yet (task at {})",
@@ -141,6 +144,9 @@ pub async fn call_module(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Map {
         None => conn,
     };
     let search_dirs = search_dirs(call);
+    if let Some((secs, 0)) = limit {
+        return start_job(call, code, args, conn, vars, search_dirs, (check, diff), secs);
+    }
     let ctx = ModuleCtx {
         host: call.host,
         conn: conn.as_ref(),
@@ -358,4 +364,71 @@ fn engine_fields(mut r: Map, call: &ActionCall<'_>) -> Map {
         }
     }
     r
+}
+
+/// `poll: 0`: run the module in the background and answer with its job id at once.
+#[allow(clippy::too_many_arguments)]
+fn start_job(
+    call: &ActionCall<'_>,
+    code: crate::modules::ModuleFn,
+    args: Map,
+    conn: Arc<dyn Connection>,
+    vars: &Arc<dyn Vars>,
+    search_dirs: Vec<PathBuf>,
+    (check, diff): (bool, bool),
+    secs: u64,
+) -> Map {
+    let shared = call.shared.clone();
+    let jid = shared.jobs.start(call.host);
+    let host = call.host.to_string();
+    let vars = vars.clone();
+    let job = jid.clone();
+    tokio::spawn(async move {
+        let ctx = ModuleCtx {
+            host: &host,
+            conn: conn.as_ref(),
+            args: &args,
+            check,
+            diff,
+            templar: &shared.templar,
+            vars: &vars,
+            search_dirs: &search_dirs,
+        };
+        let result = match tokio::time::timeout(Duration::from_secs(secs), code(&ctx)).await {
+            Ok(Ok(o)) => o.to_result(),
+            Ok(Err(e)) if e.is_unreachable() => unreachable_result(e.to_string()),
+            Ok(Err(e)) => failed_result(e.to_string()),
+            Err(_) => failed_result(format!(
+                "async task did not complete within the requested time - {secs}s"
+            )),
+        };
+        shared.jobs.finish(&job, result);
+    });
+    let mut r = Map::new();
+    r.insert("ansible_job_id".into(), Value::str(jid));
+    r.insert("started".into(), Value::Int(1));
+    r.insert("finished".into(), Value::Int(0));
+    r.insert("changed".into(), Value::Bool(true));
+    r
+}
+
+/// `async_status: jid=...` (and `mode: cleanup`).
+fn async_status(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Map {
+    let args = match call
+        .shared
+        .templar
+        .render_value(&Value::Map(call.run.task.task.action.args.clone()), vars)
+    {
+        Ok(Value::Map(m)) => m,
+        Ok(_) => Map::new(),
+        Err(e) => return failed_result(format!("async_status: {e}")),
+    };
+    let Some(jid) = args
+        .get("jid")
+        .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+    else {
+        return failed_result("async_status: missing required arguments: jid".into());
+    };
+    let cleanup = args.get("mode").is_some_and(|m| m.to_string() == "cleanup");
+    call.shared.jobs.status(&jid, cleanup)
 }

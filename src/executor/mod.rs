@@ -10,6 +10,7 @@ mod env_connection;
 mod gates;
 mod handlers;
 pub mod inventory;
+pub mod jobs;
 mod loops;
 mod meta;
 pub mod options;

@@ -120,6 +120,9 @@ impl PlayRunner<'_> {
             let outcomes = self.run_task(pvars, &task, &active, false, state).await;
             active = self.settle(outcomes, active, state, true);
         }
+        if self.strategy(pvars) == "free" {
+            return self.run_free(pvars, active, state).await;
+        }
         for (_, nodes) in &self.plan.tree.sections {
             if active.is_empty() || state.ended || state.abort.is_some() {
                 break;
@@ -129,6 +132,57 @@ impl PlayRunner<'_> {
                 break;
             }
             active = handlers.flush(self, pvars, active, state).await;
+        }
+        if !state.failed.is_empty() && state.failed.len() >= state.size {
+            self.shared.reporter.emit(Event::NoMoreHosts);
+            return PlayEnd::Stop;
+        }
+        PlayEnd::Continue
+    }
+
+    /// `strategy:` as templated with play vars (`linear` unless said otherwise).
+    fn strategy(&self, pvars: &Arc<PlayVars>) -> String {
+        let Some(v) = self.play.keywords.get("strategy") else {
+            return "linear".into();
+        };
+        let vars: Arc<dyn Vars> = Arc::new(crate::template::MapVars::new(merged_play_vars(pvars, &self.shared)));
+        let name = self
+            .shared
+            .templar
+            .render_value(&v.value, &vars)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|_| "linear".into());
+        name.trim_start_matches("ansible.builtin.").to_string()
+    }
+
+    /// `strategy: free`: every host goes through the play at its own pace, handlers included.
+    async fn run_free(&self, pvars: &Arc<PlayVars>, active: Vec<String>, state: &mut BatchState) -> PlayEnd {
+        let size = state.size;
+        let runs = active.iter().map(|h| {
+            let host = h.clone();
+            async move {
+                let handlers = Handlers::new(&self.plan.tree.handlers);
+                let mut own = BatchState {
+                    size,
+                    ..BatchState::default()
+                };
+                let mut me = vec![host];
+                for (_, nodes) in &self.plan.tree.sections {
+                    if me.is_empty() || own.ended || own.abort.is_some() {
+                        break;
+                    }
+                    me = self.run_nodes(pvars, nodes, me, &mut own, &handlers, true).await;
+                    me = handlers.flush(self, pvars, me, &mut own).await;
+                }
+                own
+            }
+        });
+        for own in join_all(runs).await {
+            state.failed.extend(own.failed);
+            state.end_play |= own.end_play;
+            if state.abort.is_none() {
+                state.abort = own.abort;
+            }
         }
         if !state.failed.is_empty() && state.failed.len() >= state.size {
             self.shared.reporter.emit(Event::NoMoreHosts);
@@ -330,7 +384,9 @@ impl PlayRunner<'_> {
             handler,
         });
         let first_vars: Arc<dyn Vars> = Arc::new(host_scope(&self.shared, pvars, &hosts[0], Some(t), &[]));
-        let run_once = keyword_bool(&self.shared, t, "run_once", &first_vars);
+        // pause and add_host act on the run, not a host: once per batch, as Ansible does.
+        let bypass = matches!(t.task.action.module.name, "pause" | "add_host");
+        let run_once = bypass || keyword_bool(&self.shared, t, "run_once", &first_vars);
         let throttle = t
             .task
             .keywords

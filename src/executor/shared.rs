@@ -18,4 +18,6 @@ pub struct Shared {
     pub opts: RunOptions,
     pub conns: ConnectionPool,
     pub reporter: Reporter,
+    /// Background jobs of `async` tasks with `poll: 0`.
+    pub jobs: super::jobs::Jobs,
 }
