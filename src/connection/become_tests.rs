@@ -277,3 +277,39 @@ fn su_answers_the_terminal_prompt() {
         );
     });
 }
+
+#[test]
+fn password_authentication_logs_in_and_a_wrong_password_is_refused() {
+    users();
+    let lab = Lab::new();
+    let sshd = lab.sshd("127.0.0.1", "PasswordAuthentication yes");
+    lab.trust(&sshd);
+    let options = |password: &str| {
+        let mut o = SshOptions::new("web", sshd.addr.clone(), PW_USER);
+        o.port = sshd.port;
+        o.host_keys.files = vec![lab.known_hosts.clone()];
+        o.password = Some(Secret::new(password));
+        o
+    };
+    rt().block_on(async {
+        let c = SshConnector::new(&LocalEnv::default())
+            .connect(&options(PW))
+            .await
+            .unwrap_or_else(|e| panic!("password login: {e}\n{}", sshd.log_text()));
+        let out = c
+            .exec(&ExecRequest::new("id -un"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out.stdout_lossy().trim(), PW_USER);
+
+        let wrong = SshConnector::new(&LocalEnv::default())
+            .connect(&options("not the password"))
+            .await;
+        let err = match wrong {
+            Ok(_) => panic!("a wrong password logged in"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(PW_USER), "{err}");
+        assert!(!err.contains("not the password"), "the password leaked: {err}");
+    });
+}
