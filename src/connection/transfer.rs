@@ -75,7 +75,7 @@ pub(crate) fn put_script(host: &str, file: &PutFile) -> Result<String> {
     }
     let tmp = q(host, &temp_path(&file.dest))?;
     let dest = q(host, &file.dest)?;
-    let mut s = format!("set -e; tmp={tmp}; dest={dest}; trap 'rm -f \"$tmp\"' EXIT; ");
+    let mut s = format!("set -e; tmp={tmp}; dest={dest}; trap 'if [ -e \"$tmp\" ]; then rm -f \"$tmp\"; fi' EXIT; ");
     match file.mode {
         // Created private so the content is never readable under a looser mode.
         Some(mode) => s.push_str(&format!(
