@@ -56,12 +56,12 @@ fn jinja(s: &str) -> String {
 fn a_key_the_host_does_not_accept_makes_only_that_host_unreachable() {
     let hosts = SshHosts::start(&["n1", "n2"]);
     let stranger = hosts.dir.path().join("stranger");
-    let gen = Command::new("ssh-keygen")
+    let keygen = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-f"])
         .arg(&stranger)
         .output()
         .expect("ssh-keygen");
-    assert!(gen.status.success());
+    assert!(keygen.status.success());
     let inv = host_var(
         &hosts.inventory(&[]),
         "n2",
