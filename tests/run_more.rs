@@ -10,7 +10,7 @@ use sshd_hosts::SshHosts;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{play, write_tree, Outcome};
+use support::{Outcome, play, write_tree};
 
 /// A project dir holding `hosts.yml` (the given inventory text), `site.yml` and any extra files.
 fn project(inventory: &str, playbook: &str, extra: &[(&str, &str)]) -> tempfile::TempDir {
@@ -163,11 +163,7 @@ fn json_output_is_one_parseable_event_per_line() {
     let play = events.iter().find(|e| kind(e) == "play_start").expect("play_start");
     assert_eq!(play["name"], "the play");
     let results: Vec<&serde_json::Value> = events.iter().filter(|e| kind(e) == "result").collect();
-    let find = |host: &str, status: &str| {
-        results
-            .iter()
-            .any(|r| r["host"] == host && r["status"] == status)
-    };
+    let find = |host: &str, status: &str| results.iter().any(|r| r["host"] == host && r["status"] == status);
     assert!(find("n1", "changed") && find("n2", "changed"), "{}", out.stdout);
     assert!(find("n2", "failed"), "{}", out.stdout);
     assert!(find("n1", "skipping"), "{}", out.stdout);
@@ -219,14 +215,18 @@ fn uid(user: &str) -> String {
     text.trim().to_string()
 }
 
-/// Create the users and sudoers rule (idempotent; needs root and sudo).
+/// Create the users and sudoers rule once per test process (idempotent; needs root and sudo).
 fn become_users() {
+    static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    DONE.get_or_init(create_become_users);
+}
+
+fn create_become_users() {
     use std::os::unix::fs::PermissionsExt;
     assert!(
         Path::new("/usr/bin/sudo").exists(),
         "sudo is missing: install it (apt-get install -y sudo) to run the become tests"
     );
-    assert_eq!(uid("root"), "0");
     let (root, _) = sh(Command::new("sh").args(["-c", "test \"$(id -u)\" = 0"]), "");
     assert!(root, "the become tests create users and must run as root");
     for (user, pw) in [(PW_USER, PW), (NOPW_USER, NOPW_PW)] {
@@ -234,9 +234,18 @@ fn become_users() {
             let (ok, text) = sh(Command::new("useradd").args(["-m", "-s", "/bin/sh", user]), "");
             assert!(ok || text.contains("already exists"), "useradd {user}: {text}");
         }
-        // Through stdin, never argv; also unlocks the account for sshd.
-        let (ok, text) = sh(&mut Command::new("chpasswd"), &format!("{user}:{pw}\n"));
-        assert!(ok, "chpasswd {user}: {text}");
+        // Through stdin, never argv; also unlocks the account for sshd. Another test binary
+        // may hold the passwd lock for a moment, hence the retries.
+        let mut last = String::new();
+        let set = (0..5).any(|_| {
+            let (ok, text) = sh(&mut Command::new("chpasswd"), &format!("{user}:{pw}\n"));
+            last = text;
+            if !ok {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            ok
+        });
+        assert!(set, "chpasswd {user}: {last}");
     }
     let rules = format!(
         "Defaults:{PW_USER} !lecture, timestamp_timeout=0\n{PW_USER} ALL=(ALL:ALL) ALL\n\
@@ -358,14 +367,18 @@ fn check_mode_reports_changes_and_writes_nothing() {
 }
 
 #[test]
-fn check_mode_with_diff_prints_the_new_content() {
+fn diff_mode_prints_the_new_content_in_the_human_output() {
     let hosts = SshHosts::start(&["n1"]);
     let root = tempfile::tempdir().expect("tempdir");
     let dir = project(&hosts.inventory(&[]), &check_book(root.path()), &[]);
     let out = run(dir.path(), &["-C", "--diff"]);
     assert_eq!(out.code, 0, "{}", both(&out));
     assert!(out.stdout.contains("+brand new line"), "copy's diff\n{}", out.stdout);
-    assert!(out.stdout.contains("+added by lineinfile"), "lineinfile's diff\n{}", out.stdout);
+    assert!(
+        out.stdout.contains("+added by lineinfile"),
+        "lineinfile's diff\n{}",
+        out.stdout
+    );
     assert!(std::fs::read_dir(root.path()).expect("read_dir").next().is_none());
 }
 
@@ -411,8 +424,16 @@ fn handlers_run_once_per_notify_set_listen_to_topics_and_flush_mid_play() {
     assert_eq!(out.code, 0, "{}", both(&out));
     let restart = std::fs::read_to_string(log.path().join("restart")).expect("restart ran");
     assert_eq!(restart, "once\n", "notified twice, ran once");
-    assert!(log.path().join("late").exists(), "the end-of-play flush ran the late handler");
-    assert_eq!(out.stdout.matches("RUNNING HANDLER [restart]").count(), 1, "{}", out.stdout);
+    assert!(
+        log.path().join("late").exists(),
+        "the end-of-play flush ran the late handler"
+    );
+    assert_eq!(
+        out.stdout.matches("RUNNING HANDLER [restart]").count(),
+        1,
+        "{}",
+        out.stdout
+    );
 }
 
 fn failing_host_book(log: &Path) -> String {
@@ -447,7 +468,10 @@ fn a_failed_host_runs_its_handlers_only_with_force_handlers() {
     let dir = project(&hosts.inventory(&[]), &failing_host_book(log.path()), &[]);
     let out = run(dir.path(), &["--force-handlers"]);
     assert_eq!(out.code, 2, "{}", both(&out));
-    assert!(log.path().join("n1").exists(), "--force-handlers runs them on the failed host");
+    assert!(
+        log.path().join("n1").exists(),
+        "--force-handlers runs them on the failed host"
+    );
     assert!(log.path().join("n2").exists());
 }
 
@@ -473,7 +497,11 @@ fn max_fail_percentage_zero_stops_before_the_next_batch() {
     let out = run(dir.path(), &[]);
     assert_eq!(out.code, 2, "{}", both(&out));
     for h in ["n1", "n2", "n3", "n4"] {
-        assert!(!mark.path().join(h).exists(), "{h} went on after the batch failed\n{}", out.stdout);
+        assert!(
+            !mark.path().join(h).exists(),
+            "{h} went on after the batch failed\n{}",
+            out.stdout
+        );
     }
     assert!(!out.stdout.contains("[n3]"), "batch 2 never started\n{}", out.stdout);
 }
@@ -497,7 +525,11 @@ fn any_errors_fatal_stops_every_host_of_the_batch() {
     let out = run(dir.path(), &[]);
     assert_eq!(out.code, 2, "{}", both(&out));
     for h in ["n1", "n2", "n3"] {
-        assert!(!mark.path().join(h).exists(), "{h} went on after a fatal error\n{}", out.stdout);
+        assert!(
+            !mark.path().join(h).exists(),
+            "{h} went on after a fatal error\n{}",
+            out.stdout
+        );
     }
 }
 
