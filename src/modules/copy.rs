@@ -383,8 +383,9 @@ mod tests {
         let h = Harness::new(vec![]);
         let f = p(d.path(), "f");
         let _ = std::fs::write(&f, "old\n");
-        if std::os::unix::fs::chown(&f, Some(65534), Some(65534)).is_err() {
-            return; // Not root: nobody else's file can be made here.
+        // The tests run as root (CI does): only root can hand a file to another user.
+        if let Err(e) = std::os::unix::fs::chown(&f, Some(65534), Some(65534)) {
+            panic!("this test must run as root to create a file owned by another user: {e}");
         }
         let r = h.run(run, json!({"content": "new\n", "dest": f}));
         assert!(r.changed && s(&r, "uid") == "65534" && s(&r, "gid") == "65534", "{r:?}");
