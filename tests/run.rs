@@ -202,3 +202,31 @@ fn registered_results_conditions_loops_and_rescue() {
     assert!(out.stdout.contains("ok: [n1] => (item=x)"), "{}", out.stdout);
     assert!(out.stdout.contains("skipping: [n1] => (item=y)"), "{}", out.stdout);
 }
+
+#[test]
+fn wait_for_connection_reconnects_after_the_session_is_lost() {
+    let hosts = SshHosts::start(&["n1"]);
+    // The second task kills the sshd process serving this host's session (as a reboot would);
+    // wait_for_connection must open a new session, and later tasks must use it.
+    let book = r#"
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - command: "true"
+    - shell: kill -9 $(awk '{print $4}' /proc/$PPID/stat)
+      ignore_errors: true
+      ignore_unreachable: true
+    - wait_for_connection:
+        timeout: 20
+    - command: echo back
+      register: r
+    - assert:
+        that: r.stdout == 'back'
+"#;
+    let dir = project(&hosts, book);
+    let out = play(dir.path(), &["site.yml", "-i", "hosts.yml"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let recap = recap_line(&out.stdout, "n1");
+    assert!(recap.contains("failed=0"), "{}", out.stdout);
+    assert!(recap.contains("ignored=1"), "the session really was lost: {}", out.stdout);
+}
