@@ -228,5 +228,9 @@ fn wait_for_connection_reconnects_after_the_session_is_lost() {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let recap = recap_line(&out.stdout, "n1");
     assert!(recap.contains("failed=0"), "{}", out.stdout);
-    assert!(recap.contains("ignored=1"), "the session really was lost: {}", out.stdout);
+    assert!(
+        recap.contains("ignored=1"),
+        "the session really was lost: {}",
+        out.stdout
+    );
 }

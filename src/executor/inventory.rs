@@ -24,6 +24,8 @@ struct Inner {
 #[derive(Debug, Default)]
 pub struct RunInventory {
     inner: RwLock<Inner>,
+    /// Bumped by every change, so cached copies of `groups` know they are stale.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl RunInventory {
@@ -58,6 +60,7 @@ impl RunInventory {
         inner.refresh_groups_var();
         RunInventory {
             inner: RwLock::new(inner),
+            generation: Default::default(),
         }
     }
 
@@ -71,6 +74,14 @@ impl RunInventory {
 
     pub fn host(&self, name: &str) -> Option<HostInfo> {
         self.read().hosts.get(name).cloned()
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn changed(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     pub fn host_names(&self) -> Vec<String> {
@@ -104,6 +115,8 @@ impl RunInventory {
             }
         }
         inner.refresh_groups_var();
+        drop(inner);
+        self.changed();
     }
 
     /// `group_by`: put a host into a group (created if new) and its parents.
@@ -121,6 +134,8 @@ impl RunInventory {
             }
         }
         inner.refresh_groups_var();
+        drop(inner);
+        self.changed();
     }
 }
 

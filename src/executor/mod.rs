@@ -171,5 +171,6 @@ fn base_vars(pb: &PlaybookPlan, plan: &PlayPlan, play: &crate::syntax::playbook:
         play_vars: Arc::new(play_vars),
         vars_files: Arc::new(files),
         magic: Arc::new(magic),
+        inventory_generation: u64::MAX,
     }
 }

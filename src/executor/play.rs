@@ -84,7 +84,7 @@ impl PlayRunner<'_> {
                     hosts: active.clone(),
                 });
             }
-            let pvars = Arc::new(batch_vars(base, &active));
+            let pvars = Arc::new(batch_vars(base, &active, &self.shared.inventory));
             let mut state = BatchState {
                 size: active.len(),
                 ..BatchState::default()
@@ -493,8 +493,10 @@ pub fn keyword_bool(shared: &Shared, t: &PlanTask, name: &str, vars: &Arc<dyn Va
 }
 
 /// The play's variables for a batch: `ansible_play_batch` and friends set.
-fn batch_vars(base: &PlayVars, active: &[String]) -> PlayVars {
+fn batch_vars(base: &PlayVars, active: &[String], inventory: &super::inventory::RunInventory) -> PlayVars {
     let mut magic = (*base.magic).clone();
+    let generation = inventory.generation();
+    magic.insert("groups".into(), (*inventory.groups_var()).clone());
     let list = Value::List(active.iter().map(|h| Value::str(h.clone())).collect());
     magic.insert("ansible_play_batch".into(), list.clone());
     magic.insert("ansible_play_hosts".into(), list.clone());
@@ -505,6 +507,7 @@ fn batch_vars(base: &PlayVars, active: &[String]) -> PlayVars {
         play_vars: base.play_vars.clone(),
         vars_files: base.vars_files.clone(),
         magic: Arc::new(magic),
+        inventory_generation: generation,
     }
 }
 

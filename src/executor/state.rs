@@ -10,7 +10,7 @@ use std::sync::{Arc, RwLock};
 pub struct HostState {
     /// Gathered facts, without the `ansible_` prefix (`ansible_facts` as a variable).
     pub facts: Arc<Map>,
-    /// The same facts as top-level `ansible_<name>` variables.
+    /// The same facts as top-level `ansible_<name>` variables, and `ansible_facts` itself.
     pub fact_vars: Arc<Map>,
     /// `set_fact` results and registered task results.
     pub set_facts: Arc<Map>,
@@ -56,6 +56,8 @@ impl RunState {
                 f.insert(k.clone(), v.clone());
                 fv.insert(format!("ansible_{k}"), v.clone());
             }
+            // Built once here, not on every task: tasks only share the map.
+            fv.insert("ansible_facts".into(), Value::Map(f.clone()));
         });
     }
 

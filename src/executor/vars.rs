@@ -15,8 +15,11 @@ pub struct PlayVars {
     pub role_vars: Arc<Map>,
     pub play_vars: Arc<Map>,
     pub vars_files: Arc<Map>,
-    /// `playbook_dir`, `ansible_play_name`, `ansible_play_hosts_all`, `ansible_play_batch`...
+    /// `playbook_dir`, `ansible_play_name`, `ansible_play_hosts_all`, `ansible_play_batch`,
+    /// `groups`...
     pub magic: Arc<Map>,
+    /// The inventory's generation `magic["groups"]` was taken at.
+    pub inventory_generation: u64,
 }
 
 /// One host's variables for one task: a stack of shared maps, cheap to build.
@@ -82,8 +85,13 @@ pub fn host_scope(
                 .collect(),
         ),
     );
-    magic.insert("groups".into(), (*shared.inventory.groups_var()).clone());
-    magic.insert("ansible_facts".into(), Value::Map((*state.facts).clone()));
+    // `groups` is in the play's magic layer; only an add_host/group_by since makes it stale.
+    if shared.inventory.generation() != play.inventory_generation {
+        magic.insert("groups".into(), (*shared.inventory.groups_var()).clone());
+    }
+    if state.facts.is_empty() {
+        magic.insert("ansible_facts".into(), Value::Map(Map::new()));
+    }
 
     if let Some(t) = task {
         if let Some(inst) = &t.role {
