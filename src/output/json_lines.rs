@@ -126,10 +126,52 @@ pub fn to_json(event: &Event) -> Value {
     }
 }
 
+/// Vault values never leave as plaintext: they print as Ansible prints a `no_log` value.
+fn censor_vault(v: Value) -> Value {
+    match v {
+        Value::Vault(_) => Value::str("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"),
+        Value::List(l) => Value::List(l.into_iter().map(censor_vault).collect()),
+        Value::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, censor_vault(v))).collect()),
+        other => other,
+    }
+}
+
 impl Sink for JsonLines {
     fn emit(&mut self, event: &Event) {
-        let line = serde_json::to_string(&to_json(event)).unwrap_or_default();
+        let line = serde_json::to_string(&censor_vault(to_json(event))).unwrap_or_default();
         let _ = writeln!(self.out, "{line}");
         let _ = self.out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::events::{HostResult, Status};
+    use crate::value::VaultValue;
+    use std::sync::Arc;
+
+    #[test]
+    fn vault_plaintext_never_reaches_json_events() {
+        let mut result = Map::new();
+        result.insert(
+            "secret".into(),
+            Value::Vault(Arc::new(VaultValue {
+                ciphertext: "$ANSIBLE_VAULT;1.1;AES256\n00".into(),
+                plaintext: Some("hunter2".into()),
+            })),
+        );
+        let event = Event::Result(HostResult {
+            host: "h".into(),
+            delegated: None,
+            status: Status::Ok,
+            item: None,
+            result,
+            ignored: false,
+            show_result: true,
+            loop_summary: false,
+        });
+        let line = serde_json::to_string(&censor_vault(to_json(&event))).unwrap_or_default();
+        assert!(!line.contains("hunter2") && line.contains("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"), "{line}");
     }
 }
