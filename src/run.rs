@@ -4,7 +4,9 @@
 use crate::cli::{self, Environment, RunConfig, extra_vars};
 use crate::executor::connections::ConnectionPool;
 use crate::executor::inventory::RunInventory;
+use crate::executor::journal;
 use crate::executor::options::RunOptions;
+use crate::executor::resume::{self, ResumeState};
 use crate::executor::shared::Shared;
 use crate::output::reporter::Reporter;
 use crate::output::{graph, listing, plan_view};
@@ -30,6 +32,7 @@ pub mod status {
 }
 
 pub fn run(args: Vec<OsString>) -> i32 {
+    let command_line: Vec<String> = args.iter().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
     let opts = match cli::parse_args(args) {
         Ok(o) => o,
         Err(e) => {
@@ -51,7 +54,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
     }
     match compile_run(&rc, &env) {
         Ok(compiled) if rc.listing.any() => report(&rc, &compiled.plans),
-        Ok(compiled) => execute(&rc, compiled),
+        Ok(compiled) => execute(&rc, compiled, &command_line),
         Err((code, message)) => fail(code, message),
     }
 }
@@ -64,7 +67,7 @@ struct Compiled {
 }
 
 /// Run the compiled plays on their hosts.
-fn execute(rc: &RunConfig, compiled: Compiled) -> i32 {
+fn execute(rc: &RunConfig, compiled: Compiled, command_line: &[String]) -> i32 {
     let mut prompt = |p: &str| vault::prompt_password(p);
     let passwords = match cli::ask_passwords(rc, &mut prompt) {
         Ok(p) => p,
@@ -98,11 +101,54 @@ fn execute(rc: &RunConfig, compiled: Compiled) -> i32 {
         skip_tags: rc.skip_tags.clone(),
         retry_files: true,
     };
-    let sink: Box<dyn crate::output::events::Sink> = if rc.json_output {
+    let user_sink: Box<dyn crate::output::events::Sink> = if rc.json_output {
         Box::new(crate::output::json_lines::JsonLines::stdout())
     } else {
         Box::new(crate::output::human::Human::stdout(rc.verbosity))
     };
+    let first = rc.playbooks.first().cloned().unwrap_or_default();
+    let runs_dir = journal::runs_dir(&first);
+    let digests = run_digests(rc);
+    let resume = match &rc.resume {
+        None => ResumeState::default(),
+        Some(id) => match load_resume(&runs_dir, id, &digests, rc.force_resume) {
+            Ok(r) => r,
+            Err(message) => return fail(status::ENGINE_ERROR, message),
+        },
+    };
+    let run_id = journal::new_run_id();
+    let mut header = crate::value::Map::new();
+    header.insert(
+        "playbooks".into(),
+        crate::value::Value::List(
+            rc.playbooks
+                .iter()
+                .map(|p| crate::value::Value::str(p.display().to_string()))
+                .collect(),
+        ),
+    );
+    header.insert("digests".into(), crate::value::Value::Map(digests));
+    header.insert(
+        "extra_vars".into(),
+        crate::value::Value::Map(journal::redact_vars(&compiled.extra_vars)),
+    );
+    if let Some(from) = &resume.from {
+        header.insert("resumes".into(), crate::value::Value::str(from.display().to_string()));
+    }
+    let (sink, journal_path): (Box<dyn crate::output::events::Sink>, Option<PathBuf>) =
+        match journal::Journal::create(&runs_dir, &run_id, header) {
+            Ok(j) => {
+                let path = j.path.clone();
+                (Box::new(journal::Tee(vec![user_sink, Box::new(j)])), Some(path))
+            }
+            Err(e) => {
+                warn(&format!(
+                    "cannot write the run journal in {}: {e}; this run cannot be resumed",
+                    runs_dir.display()
+                ));
+                (user_sink, None)
+            }
+        };
     let templar = Templar::new(TemplarContext::default());
     let shared = std::sync::Arc::new(Shared {
         templar,
@@ -113,12 +159,95 @@ fn execute(rc: &RunConfig, compiled: Compiled) -> i32 {
         conns: ConnectionPool::new(crate::connection::options::LocalEnv::from_process()),
         reporter: Reporter::new(sink),
         jobs: Default::default(),
+        stop: Default::default(),
+        resume,
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => return fail(status::ENGINE_ERROR, format!("cannot start the async runtime: {e}")),
     };
-    runtime.block_on(crate::executor::run(&compiled.plans, shared))
+    let code = runtime.block_on(crate::executor::run(&compiled.plans, shared));
+    if let Some(path) = journal_path {
+        journal::append_end(&path, code);
+        eprintln!("journal: {}", path.display());
+        if code != status::OK {
+            eprintln!(
+                "to continue where this run stopped: play {} --resume {run_id}",
+                resume_command(command_line)
+            );
+        }
+    }
+    code
+}
+
+/// The command line as given, without an earlier `--resume`, quoted for a shell.
+fn resume_command(args: &[String]) -> String {
+    let mut out = Vec::new();
+    let mut skip_value = false;
+    for a in args {
+        if skip_value {
+            skip_value = false;
+            if !a.starts_with('-') {
+                continue;
+            }
+        }
+        if a == "--resume" {
+            skip_value = true;
+            continue;
+        }
+        if a.starts_with("--resume=") || a == "--force-resume" {
+            continue;
+        }
+        out.push(crate::connection::quote::quote(a).unwrap_or_else(|_| a.clone()));
+    }
+    out.join(" ")
+}
+
+/// sha256 of every playbook and inventory file, keyed by path.
+fn run_digests(rc: &RunConfig) -> crate::value::Map {
+    let mut m = crate::value::Map::new();
+    let files = rc
+        .playbooks
+        .iter()
+        .cloned()
+        .chain(rc.inventories.iter().filter_map(|s| match s {
+            cli::InventorySource::Path(p) if p.is_file() => Some(p.clone()),
+            _ => None,
+        }));
+    for f in files {
+        m.insert(f.display().to_string(), crate::value::Value::Str(journal::digest(&f)));
+    }
+    m
+}
+
+/// The earlier run to continue, refusing when its playbook or inventory changed (unless
+/// `--force-resume`).
+fn load_resume(dir: &std::path::Path, id: &str, now: &crate::value::Map, force: bool) -> Result<ResumeState, String> {
+    let Some(path) = resume::find(dir, Some(id)) else {
+        return Err(format!(
+            "--resume: no run {} in {}\n  = help: run the playbook once without --resume; journals are kept in that directory",
+            if id == "latest" {
+                "to resume".to_string()
+            } else {
+                format!("'{id}'")
+            },
+            dir.display()
+        ));
+    };
+    let st = ResumeState::load(&path).map_err(|e| format!("--resume: cannot read {}: {e}", path.display()))?;
+    let changed: Vec<String> = now
+        .iter()
+        .filter(|(k, v)| st.digests.get(*k).is_some_and(|old| old != *v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if !changed.is_empty() && !force {
+        return Err(format!(
+            "--resume: {} changed since run {} was made, so what already ran may differ from what would run now\n  = help: check the change; add --force-resume to continue anyway, or run without --resume to start over",
+            changed.join(", "),
+            path.display()
+        ));
+    }
+    Ok(st)
 }
 
 /// Load and compile every playbook on the command line; nothing is printed on stdout unless

@@ -55,6 +55,10 @@ pub struct Options {
     pub graph: bool,
     /// `--output json`: one JSON event per line instead of the human output.
     pub json_output: bool,
+    /// `--resume [RUN_ID]`: continue the latest (or the given) run where it stopped.
+    pub resume: Option<String>,
+    /// Resume even though the playbook or inventory changed since.
+    pub force_resume: bool,
 }
 
 #[derive(Parser, Debug)]
@@ -238,6 +242,14 @@ struct Args {
     /// How to report the run: `human` (ansible-playbook's layout) or `json` (one event per line)
     #[arg(long = "output", value_name = "FORMAT", value_parser = ["human", "json"], default_value = "human")]
     output: String,
+
+    /// Continue the latest run of this playbook (or run RUN_ID) where it stopped: finished batches are skipped, their results restored
+    #[arg(long = "resume", value_name = "RUN_ID", num_args = 0..=1, default_missing_value = "latest")]
+    resume: Option<String>,
+
+    /// With --resume: go on even if the playbook or inventory changed since that run
+    #[arg(long = "force-resume")]
+    force_resume: bool,
 }
 
 /// Split comma lists from repeated options, trim, drop empties and repeats.
@@ -296,6 +308,8 @@ impl From<Args> for Options {
             plan: a.plan,
             graph: a.graph,
             json_output: a.output == "json",
+            resume: a.resume,
+            force_resume: a.force_resume,
         }
     }
 }

@@ -71,6 +71,8 @@ pub struct RunConfig {
     pub listing: Listing,
     /// `--output json`.
     pub json_output: bool,
+    pub resume: Option<String>,
+    pub force_resume: bool,
     pub start_at_task: Option<String>,
     pub step: bool,
     pub flush_cache: bool,
@@ -280,6 +282,8 @@ impl RunConfig {
                 graph: opts.graph,
             },
             json_output: opts.json_output,
+            resume: opts.resume,
+            force_resume: opts.force_resume,
             start_at_task: opts.start_at_task,
             step: opts.step,
             flush_cache: opts.flush_cache,

@@ -42,6 +42,16 @@ fn apply_one(shared: &Shared, module: &str, host: &str, result: &Map) {
         return;
     }
     if let Some(Value::Map(facts)) = result.get("ansible_facts") {
+        let layer = match module {
+            "set_fact" => "set_fact",
+            "include_vars" => "include_vars",
+            _ => "facts",
+        };
+        shared.reporter.emit(crate::output::events::Event::VarsChanged {
+            host: host.to_string(),
+            layer,
+            vars: facts.clone(),
+        });
         match module {
             "set_fact" => {
                 for (k, v) in facts {

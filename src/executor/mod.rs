@@ -9,12 +9,15 @@ mod effects;
 mod env_connection;
 mod gates;
 mod handlers;
+pub mod interrupt;
 pub mod inventory;
 pub mod jobs;
+pub mod journal;
 mod loops;
 mod meta;
 pub mod options;
 mod play;
+pub mod resume;
 pub mod shared;
 pub mod state;
 mod synthetic;
@@ -37,10 +40,26 @@ pub mod status {
     pub const OK: i32 = 0;
     pub const HOST_FAILED: i32 = 2;
     pub const HOST_UNREACHABLE: i32 = 4;
+    /// Stopped by Ctrl-C or SIGTERM.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 /// Run every play of every playbook; returns the exit status.
 pub async fn run(plans: &[PlaybookPlan], shared: Arc<Shared>) -> i32 {
+    restore(&shared);
+    let watcher = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                interrupt::next_signal().await;
+                if shared.stop.request() {
+                    // Second signal: stop now. Every journal line written so far is on disk.
+                    std::process::exit(status::INTERRUPTED);
+                }
+                shared.reporter.emit(Event::Interrupted);
+            }
+        })
+    };
     let forks = Arc::new(Semaphore::new(shared.opts.forks.max(1)));
     let waiting = AtomicBool::new(shared.opts.start_at_task.is_some());
     let mut stopped = false;
@@ -67,6 +86,7 @@ pub async fn run(plans: &[PlaybookPlan], shared: Arc<Shared>) -> i32 {
         }
     }
     let _ = stopped;
+    watcher.abort();
     shared.conns.close_all().await;
     let recap = shared.state.recap();
     shared.reporter.emit(Event::Recap(recap.clone()));
@@ -75,12 +95,50 @@ pub async fn run(plans: &[PlaybookPlan], shared: Arc<Shared>) -> i32 {
     if failed || unreachable {
         write_retry_file(plans, &shared);
     }
-    if failed || shared.state.failed_hosts().iter().any(|h| shared.state.get(h).failed) {
+    if shared.stop.requested() {
+        status::INTERRUPTED
+    } else if failed || shared.state.failed_hosts().iter().any(|h| shared.state.get(h).failed) {
         status::HOST_FAILED
     } else if unreachable {
         status::HOST_UNREACHABLE
     } else {
         status::OK
+    }
+}
+
+/// A resumed run starts from the variables the earlier run's tasks left, and records them
+/// (and the batches already done) in its own journal so it can be resumed in turn.
+fn restore(shared: &Shared) {
+    for (host, layer, vars) in &shared.resume.replay {
+        match layer.as_str() {
+            "facts" => shared.state.merge_facts(host, vars),
+            "include_vars" => shared.state.update(host, |s| {
+                let m = Arc::make_mut(&mut s.include_vars);
+                m.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }),
+            _ => {
+                for (k, v) in vars {
+                    shared.state.set_var(host, k, v.clone());
+                }
+            }
+        }
+        let layer = match layer.as_str() {
+            "facts" => "facts",
+            "include_vars" => "include_vars",
+            _ => "set_fact",
+        };
+        shared.reporter.emit(Event::VarsChanged {
+            host: host.clone(),
+            layer,
+            vars: vars.clone(),
+        });
+    }
+    for (play, number) in shared.resume.done_batches() {
+        shared.reporter.emit(Event::BatchEnd {
+            play,
+            number,
+            clean: true,
+        });
     }
 }
 

@@ -55,6 +55,7 @@ impl PlayRunner<'_> {
         let total = self.plan.batches.len();
         if self.plan.hosts.is_empty() {
             self.shared.reporter.emit(Event::PlayStart {
+                play: self.plan.number,
                 name: self.plan.name.clone(),
             });
             self.shared
@@ -71,25 +72,37 @@ impl PlayRunner<'_> {
                 })
                 .cloned()
                 .collect();
+            if self.shared.resume.batch_done(self.plan.number, i + 1) {
+                // Finished cleanly in the run being resumed.
+                continue;
+            }
+            if self.shared.stop.requested() {
+                return PlayEnd::Stop;
+            }
             self.shared.reporter.emit(Event::PlayStart {
+                play: self.plan.number,
                 name: self.plan.name.clone(),
             });
             if active.is_empty() {
                 continue;
             }
-            if self.plan.serial.is_some() && total > 1 {
-                self.shared.reporter.emit(Event::BatchStart {
-                    number: i + 1,
-                    total,
-                    hosts: active.clone(),
-                });
-            }
+            self.shared.reporter.emit(Event::BatchStart {
+                play: self.plan.number,
+                number: i + 1,
+                total,
+                hosts: active.clone(),
+            });
             let pvars = Arc::new(batch_vars(base, &active, &self.shared.inventory));
             let mut state = BatchState {
                 size: active.len(),
                 ..BatchState::default()
             };
             let end = self.run_batch(&pvars, active, &mut state).await;
+            self.shared.reporter.emit(Event::BatchEnd {
+                play: self.plan.number,
+                number: i + 1,
+                clean: state.failed.is_empty() && state.abort.is_none() && !self.shared.stop.requested(),
+            });
             if let Some(reason) = state.abort {
                 self.shared.reporter.emit(Event::Aborted { reason });
                 return PlayEnd::Stop;
@@ -217,7 +230,7 @@ impl PlayRunner<'_> {
         Box::pin(async move {
             let mut active = hosts;
             for node in nodes {
-                if active.is_empty() || state.ended || state.abort.is_some() {
+                if active.is_empty() || state.ended || state.abort.is_some() || self.shared.stop.requested() {
                     break;
                 }
                 match node {

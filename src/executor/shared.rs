@@ -20,4 +20,8 @@ pub struct Shared {
     pub reporter: Reporter,
     /// Background jobs of `async` tasks with `poll: 0`.
     pub jobs: super::jobs::Jobs,
+    /// Set by the first Ctrl-C/SIGTERM: nothing new starts.
+    pub stop: super::interrupt::StopFlag,
+    /// What the run being resumed already did (empty for a fresh run).
+    pub resume: super::resume::ResumeState,
 }

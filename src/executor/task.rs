@@ -401,6 +401,14 @@ impl TaskRun<'_> {
         let status = status.unwrap_or_else(|| status_of(&result));
         if let Some(name) = register {
             self.shared.state.set_var(host, name, Value::Map(result.clone()));
+            let mut vars = Map::new();
+            // A no_log result is journaled censored: a resumed run sees what the user saw.
+            vars.insert(name.to_string(), Value::Map(censor(&result, no_log)));
+            self.shared.reporter.emit(Event::VarsChanged {
+                host: host.to_string(),
+                layer: "set_fact",
+                vars,
+            });
         }
         let looped = self.task.task.looping.is_some() && status != Status::Unreachable;
         if !(looped && status != Status::Failed) {

@@ -62,14 +62,33 @@ pub enum Event {
         path: String,
     },
     PlayStart {
+        /// 1-based, counting imported plays.
+        play: usize,
         name: String,
     },
-    /// A serial play starting one of its batches.
+    /// A play starting one of its batches (every play has at least one).
     BatchStart {
+        play: usize,
         number: usize,
         total: usize,
         hosts: Vec<String>,
     },
+    /// A batch ended; `clean` when no host of it failed (a resumed run skips it).
+    BatchEnd {
+        play: usize,
+        number: usize,
+        clean: bool,
+    },
+    /// Variables a task left on a host (`register`, `set_fact`, facts, `include_vars`), for
+    /// the journal: a resumed run restores them. Never printed.
+    VarsChanged {
+        host: String,
+        /// `set_fact` (also registered results), `facts` or `include_vars`.
+        layer: &'static str,
+        vars: Map,
+    },
+    /// The run was interrupted (Ctrl-C, SIGTERM): nothing new starts.
+    Interrupted,
     TaskStart {
         name: String,
         handler: bool,

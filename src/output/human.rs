@@ -205,9 +205,21 @@ impl Sink for Human {
     fn emit(&mut self, event: &Event) {
         match event {
             Event::PlaybookStart { .. } => {}
-            Event::PlayStart { name } => self.line(&banner(&format!("PLAY [{name}]"))),
-            Event::BatchStart { number, total, hosts } => {
-                self.line(&format!("batch {number} of {total}: {}", hosts.join(", ")));
+            Event::PlayStart { name, .. } => self.line(&banner(&format!("PLAY [{name}]"))),
+            Event::BatchStart {
+                number, total, hosts, ..
+            } => {
+                if *total > 1 {
+                    self.line(&format!("batch {number} of {total}: {}", hosts.join(", ")));
+                }
+            }
+            Event::BatchEnd { .. } | Event::VarsChanged { .. } => {}
+            Event::Interrupted => {
+                let _ = self.out.flush();
+                eprintln!(
+                    "{} interrupted: running tasks finish, nothing new starts (press Ctrl-C again to stop at once)",
+                    Style::new().for_stderr().yellow().apply_to("[STOPPING]:")
+                );
             }
             Event::TaskStart { name, handler } => {
                 let kind = if *handler { "RUNNING HANDLER" } else { "TASK" };

@@ -48,10 +48,36 @@ fn strs(v: &[String]) -> Value {
 pub fn to_json(event: &Event) -> Value {
     match event {
         Event::PlaybookStart { path } => obj("playbook_start", vec![("path", Value::str(path.clone()))]),
-        Event::PlayStart { name } => obj("play_start", vec![("name", Value::str(name.clone()))]),
-        Event::BatchStart { number, total, hosts } => obj(
+        Event::PlayStart { play, name } => obj(
+            "play_start",
+            vec![("play", Value::Int(*play as i64)), ("name", Value::str(name.clone()))],
+        ),
+        Event::BatchEnd { play, number, clean } => obj(
+            "batch_end",
+            vec![
+                ("play", Value::Int(*play as i64)),
+                ("number", Value::Int(*number as i64)),
+                ("clean", Value::Bool(*clean)),
+            ],
+        ),
+        Event::VarsChanged { host, layer, vars } => obj(
+            "vars",
+            vec![
+                ("host", Value::str(host.clone())),
+                ("layer", Value::str(*layer)),
+                ("vars", Value::Map(vars.clone())),
+            ],
+        ),
+        Event::Interrupted => obj("interrupted", vec![]),
+        Event::BatchStart {
+            play,
+            number,
+            total,
+            hosts,
+        } => obj(
             "batch_start",
             vec![
+                ("play", Value::Int(*play as i64)),
                 ("number", Value::Int(*number as i64)),
                 ("total", Value::Int(*total as i64)),
                 ("hosts", strs(hosts)),
@@ -127,7 +153,7 @@ pub fn to_json(event: &Event) -> Value {
 }
 
 /// Vault values never leave as plaintext: they print as Ansible prints a `no_log` value.
-fn censor_vault(v: Value) -> Value {
+pub fn censor_vault(v: Value) -> Value {
     match v {
         Value::Vault(_) => Value::str("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"),
         Value::List(l) => Value::List(l.into_iter().map(censor_vault).collect()),
@@ -138,6 +164,10 @@ fn censor_vault(v: Value) -> Value {
 
 impl Sink for JsonLines {
     fn emit(&mut self, event: &Event) {
+        if matches!(event, Event::VarsChanged { .. }) {
+            // The journal's business, not the user's.
+            return;
+        }
         let line = serde_json::to_string(&censor_vault(to_json(event))).unwrap_or_default();
         let _ = writeln!(self.out, "{line}");
         let _ = self.out.flush();
@@ -172,6 +202,9 @@ mod tests {
             loop_summary: false,
         });
         let line = serde_json::to_string(&censor_vault(to_json(&event))).unwrap_or_default();
-        assert!(!line.contains("hunter2") && line.contains("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"), "{line}");
+        assert!(
+            !line.contains("hunter2") && line.contains("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"),
+            "{line}"
+        );
     }
 }

@@ -7,10 +7,11 @@ use super::vars_object::Marker;
 use crate::value::{Map, Value};
 use minijinja::value::{Value as MjValue, ValueKind};
 
-/// The expression inside a string that is exactly one `{{ expr }}` (surrounding whitespace
-/// allowed), with Jinja's whitespace-control signs removed.
+/// The expression inside a string that is exactly one `{{ expr }}`, with Jinja's
+/// whitespace-control signs removed. Whitespace around the braces is text, as in ansible-core
+/// 2.19: `"{{ x }}\n"` is a string ending in a newline, not `x`'s own type.
 pub fn single_expression(text: &str) -> Option<&str> {
-    let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    let inner = text.strip_prefix("{{")?.strip_suffix("}}")?;
     if inner.contains("{{") || inner.contains("{%") || inner.contains("{#") {
         return None;
     }
@@ -192,7 +193,8 @@ mod tests {
     fn single_expression_table() {
         let cases = [
             ("{{ x }}", Some(" x ")),
-            ("  {{ x }}\n", Some(" x ")),
+            // ansible-core 2.19: text around the braces makes a string (`"  4\n"`).
+            ("  {{ x }}\n", None),
             ("{{- x -}}", Some(" x ")),
             ("{{ {'a': {'b': 1}} }}", Some(" {'a': {'b': 1}} ")),
             ("{{ a }} {{ b }}", None),

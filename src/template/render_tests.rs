@@ -30,7 +30,8 @@ fn native_types_and_text() {
     let t = templar();
     let cases: Vec<(&str, Value)> = vec![
         ("{{ n }}", Value::Int(3)),
-        ("  {{ n + 1 }}\n", Value::Int(4)),
+        // ansible-core 2.19 keeps the text around a lone expression: a string.
+        ("  {{ n + 1 }}\n", Value::str("  4\n")),
         ("{{ n > 2 }}", Value::Bool(true)),
         ("{{ l }}", json(serde_json::json!([1, "a"]))),
         ("{{ {'k': n} }}", json(serde_json::json!({"k": 3}))),

@@ -1,0 +1,95 @@
+//! `--resume`: what a previous run's journal says is already done (batches that ended with no
+//! failure) and the variables its tasks left, so the new run skips the one and restores the
+//! other before it starts.
+
+use crate::value::{Map, Value};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+#[derive(Default)]
+pub struct ResumeState {
+    pub from: Option<PathBuf>,
+    done: HashSet<(usize, usize)>,
+    /// `(host, layer, vars)` in the order they happened.
+    pub replay: Vec<(String, String, Map)>,
+    /// Digests recorded by the run being resumed: path → sha256.
+    pub digests: Map,
+}
+
+impl ResumeState {
+    pub fn batch_done(&self, play: usize, batch: usize) -> bool {
+        self.done.contains(&(play, batch))
+    }
+
+    pub fn done_batches(&self) -> Vec<(usize, usize)> {
+        let mut v: Vec<(usize, usize)> = self.done.iter().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Read a journal. Lines that do not parse (the last one of a killed run) are ignored.
+    pub fn load(path: &Path) -> std::io::Result<ResumeState> {
+        let text = std::fs::read_to_string(path)?;
+        let mut st = ResumeState {
+            from: Some(path.to_path_buf()),
+            ..ResumeState::default()
+        };
+        for line in text.lines() {
+            let Ok(json) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let Value::Map(m) = Value::from(json) else { continue };
+            let int = |k: &str| match m.get(k) {
+                Some(Value::Int(i)) => usize::try_from(*i).ok(),
+                _ => None,
+            };
+            match m.get("event").and_then(Value::as_str) {
+                Some("run_start") => {
+                    if let Some(Value::Map(d)) = m.get("digests") {
+                        st.digests = d.clone();
+                    }
+                }
+                Some("batch_end") => {
+                    if let (Some(p), Some(b)) = (int("play"), int("number")) {
+                        if m.get("clean").and_then(Value::as_bool_loose).unwrap_or(false) {
+                            st.done.insert((p, b));
+                        } else {
+                            st.done.remove(&(p, b));
+                        }
+                    }
+                }
+                Some("vars") => {
+                    let host = m.get("host").and_then(Value::as_str).unwrap_or_default().to_string();
+                    let layer = m.get("layer").and_then(Value::as_str).unwrap_or_default().to_string();
+                    if let Some(Value::Map(vars)) = m.get("vars") {
+                        st.replay.push((host, layer, vars.clone()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(st)
+    }
+}
+
+/// The journal to resume: `id` if given, else the newest in `dir`.
+pub fn find(dir: &Path, id: Option<&str>) -> Option<PathBuf> {
+    if let Some(id) = id.filter(|i| !i.is_empty() && *i != "latest") {
+        let p = dir.join(format!("{id}.jsonl"));
+        return p.is_file().then_some(p);
+    }
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    // Run ids start with the time in milliseconds: the newest sorts last.
+    runs.sort_by_key(|p| {
+        p.file_stem()
+            .and_then(|s| s.to_str())
+            .and_then(|s| s.split('-').next())
+            .and_then(|n| n.parse::<u128>().ok())
+            .unwrap_or(0)
+    });
+    runs.pop()
+}
