@@ -150,3 +150,39 @@ fn sigkill_at_any_batch_then_resume_converges_without_rerunning_finished_batches
         }
     }
 }
+
+#[test]
+fn sigterm_lets_running_tasks_finish_starts_nothing_new_and_exits_130() {
+    let hosts = SshHosts::start(&["n1", "n2", "n3", "n4"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_tree(d, &[("hosts.yml", &hosts.inventory(&[])), ("site.yml", &book(d))]);
+    let child = Command::new(env!("CARGO_BIN_EXE_play"))
+        .args(["site.yml", "-i", "hosts.yml"])
+        .current_dir(d)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", "/nonexistent-home")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("play starts");
+    let start = Instant::now();
+    while ran(d).is_empty() && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let signalled = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(signalled.success());
+    let out = child.wait_with_output().expect("play ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("--resume"), "{stderr}");
+    assert_eq!(ran(d), ["n1"], "the running task finished; no new batch started");
+    let resumed = play(d, &["site.yml", "-i", "hosts.yml", "--resume"]);
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    converged(d);
+}
