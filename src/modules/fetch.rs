@@ -21,7 +21,15 @@ struct Task {
 
 fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, String> {
     let a = Args::new("fetch", ctx.args);
-    a.only(&["src", "dest", "flat", "fail_on_missing", "validate_checksum", "fail_if_missing", "validate_md5"])?;
+    a.only(&[
+        "src",
+        "dest",
+        "flat",
+        "fail_on_missing",
+        "validate_checksum",
+        "fail_if_missing",
+        "validate_md5",
+    ])?;
     for (key, what) in [("src", "source"), ("dest", "dest")] {
         if matches!(a.get(key), Some(Value::List(_) | Value::Map(_))) {
             return Err(format!("Invalid type supplied for {what} option, it must be a string"));
@@ -218,7 +226,10 @@ mod tests {
         assert_eq!(s(&r, "dest"), p(d.path(), &format!("flat/{HOSTILE}")));
         let _ = std::fs::write(&src, "changed\n");
         let r = h.run(run, json!({"src": src, "dest": "flat/", "flat": true}));
-        assert!(r.changed && std::fs::read_to_string(p(d.path(), &format!("flat/{HOSTILE}"))).unwrap_or_default() == "changed\n");
+        assert!(
+            r.changed
+                && std::fs::read_to_string(p(d.path(), &format!("flat/{HOSTILE}"))).unwrap_or_default() == "changed\n"
+        );
         let c = h.check(run, json!({"src": src, "dest": "other"}));
         assert!(c.skipped && !Path::new(&p(d.path(), "other")).exists(), "{c:?}");
     }
@@ -233,10 +244,16 @@ mod tests {
         let r = h.run(run, json!({"src": missing, "dest": out}));
         assert!(r.failed && r.msg.as_deref() == Some(gone), "{r:?}");
         let r = h.run(run, json!({"src": missing, "dest": out, "fail_on_missing": false}));
-        assert!(!r.failed && r.msg.as_deref() == Some(gone) && s(&r, "file") == missing, "{r:?}");
+        assert!(
+            !r.failed && r.msg.as_deref() == Some(gone) && s(&r, "file") == missing,
+            "{r:?}"
+        );
         let dir = d.path().display().to_string();
         let r = h.run(run, json!({"src": dir, "dest": out}));
-        assert_eq!(r.msg.as_deref(), Some("remote file is a directory, fetch cannot work on directories"));
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("remote file is a directory, fetch cannot work on directories")
+        );
         let _ = std::fs::write(p(d.path(), "f"), "1");
         let _ = std::fs::create_dir(&out);
         let r = h.run(run, json!({"src": p(d.path(), "f"), "dest": out, "flat": true}));

@@ -7,6 +7,28 @@ use regex::{Captures, Regex, RegexBuilder};
 
 /// Compile a Python pattern; `multi_line` is `re.MULTILINE`, `dot_all` is `re.DOTALL`.
 pub fn compile(pattern: &str, multi_line: bool, dot_all: bool) -> Result<Regex, String> {
+    RegexBuilder::new(&translate(pattern))
+        .multi_line(multi_line)
+        .dot_matches_new_line(dot_all)
+        .build()
+        .map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))
+}
+
+/// A Python pattern for the bytes flavour (patterns applied to file lines).
+pub fn compile_bytes(pattern: &str) -> Result<regex::bytes::Regex, String> {
+    regex::bytes::Regex::new(&translate(pattern)).map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))
+}
+
+/// Whether a pattern turns on `re.MULTILINE` itself with a leading `(?m)` group.
+pub fn has_inline_multiline(pattern: &str) -> bool {
+    pattern
+        .strip_prefix("(?")
+        .and_then(|r| r.split_once(')'))
+        .is_some_and(|(flags, _)| flags.chars().all(|c| c.is_ascii_alphabetic()) && flags.contains('m'))
+}
+
+/// The pattern in Rust's spelling.
+fn translate(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len());
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
@@ -23,11 +45,7 @@ pub fn compile(pattern: &str, multi_line: bool, dot_all: bool) -> Result<Regex, 
             None => out.push('\\'),
         }
     }
-    RegexBuilder::new(&out)
-        .multi_line(multi_line)
-        .dot_matches_new_line(dot_all)
-        .build()
-        .map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))
+    out
 }
 
 /// One piece of a parsed replacement template.
@@ -202,7 +220,10 @@ mod tests {
             subn(&re, "\\2", "a").err().as_deref(),
             Some("invalid group reference 2 at position 1")
         );
-        assert_eq!(subn(&re, "\\q", "a").err().as_deref(), Some("bad escape \\q at position 0"));
+        assert_eq!(
+            subn(&re, "\\q", "a").err().as_deref(),
+            Some("bad escape \\q at position 0")
+        );
         assert_eq!(
             subn(&re, "\\g<x>", "a").err().as_deref(),
             Some("unknown group name 'x'")

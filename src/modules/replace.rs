@@ -107,8 +107,8 @@ fn edit(t: &Task, contents: &str) -> Result<Result<(String, usize), String>, Str
     };
     let section = contents.get(start..end).unwrap_or_default();
     let re = py_re::compile(&t.regexp, true, false)?;
-    let (new, n) = py_re::subn(&re, &t.replace, section)
-        .map_err(|e| format!("Unable to process replace due to error: {e}"))?;
+    let (new, n) =
+        py_re::subn(&re, &t.replace, section).map_err(|e| format!("Unable to process replace due to error: {e}"))?;
     if n == 0 || new == section {
         return Ok(Ok((contents.to_string(), 0)));
     }
@@ -141,7 +141,10 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
             Ok(Some(found)) => found,
         };
         let Ok(contents) = String::from_utf8(bytes) else {
-            return Ok(Outcome::fail(format!("Unable to read the contents of '{}' as utf-8.", t.path)));
+            return Ok(Outcome::fail(format!(
+                "Unable to read the contents of '{}' as utf-8.",
+                t.path
+            )));
         };
         let (after, n) = match edit(&t, &contents) {
             Err(e) => return Ok(Outcome::fail(e)),
@@ -161,7 +164,16 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
                 });
             }
             if !ctx.check {
-                match save(ctx, &t.path, Some(&st), after.into_bytes(), t.backup, t.validate.as_deref()).await? {
+                match save(
+                    ctx,
+                    &t.path,
+                    Some(&st),
+                    after.into_bytes(),
+                    t.backup,
+                    t.validate.as_deref(),
+                )
+                .await?
+                {
                     Err(failed) => return Ok(failed),
                     Ok(Some(b)) => out = out.with("backup_file", b),
                     Ok(None) => {}
@@ -266,20 +278,35 @@ mod tests {
         let r = h.run(run, json!({"path": f, "regexp": "1", "replace": "2", "backup": true}));
         let b = s(&r, "backup_file");
         assert!(r.changed && read(&b) == "a=1\n" && read(&f) == "a=2\n", "{r:?}");
-        let r = h.run(run, json!({"path": f, "regexp": "2", "replace": "3", "validate": "grep -q 9 %s"}));
-        assert!(r.failed && r.msg.as_deref() == Some("failed to validate: rc:1 error:"), "{r:?}");
+        let r = h.run(
+            run,
+            json!({"path": f, "regexp": "2", "replace": "3", "validate": "grep -q 9 %s"}),
+        );
+        assert!(
+            r.failed && r.msg.as_deref() == Some("failed to validate: rc:1 error:"),
+            "{r:?}"
+        );
         assert_eq!(read(&f), "a=2\n");
         let target = p(d.path(), "target");
         let _ = std::fs::write(&target, "a=2\n");
         let link = p(d.path(), "link");
         let _ = std::os::unix::fs::symlink(&target, &link);
         let r = h.run(run, json!({"path": link, "regexp": "2", "replace": "4"}));
-        assert!(r.changed && Path::new(&link).is_symlink() && read(&target) == "a=4\n", "{r:?}");
+        assert!(
+            r.changed && Path::new(&link).is_symlink() && read(&target) == "a=4\n",
+            "{r:?}"
+        );
         let dir = d.path().display().to_string();
         let missing = p(d.path(), "nope");
         let table = [
-            (json!({"path": missing, "regexp": "x"}), format!("Path {missing} does not exist !")),
-            (json!({"path": dir, "regexp": "x"}), format!("Path {dir} is a directory !")),
+            (
+                json!({"path": missing, "regexp": "x"}),
+                format!("Path {missing} does not exist !"),
+            ),
+            (
+                json!({"path": dir, "regexp": "x"}),
+                format!("Path {dir} is a directory !"),
+            ),
             (json!({"path": f}), "missing required arguments: regexp".to_string()),
             (json!({}), "missing required arguments: path, regexp".to_string()),
             (

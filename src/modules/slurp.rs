@@ -28,7 +28,10 @@ pub async fn read(ctx: &ModuleCtx<'_>, src: &str) -> connection::Result<Result<R
     );
     let out = ctx.exec(line).await?;
     if out.rc != 0 {
-        return Ok(Err(format!("Unable to slurp file: {src}: {}", out.stderr_lossy().trim())));
+        return Ok(Err(format!(
+            "Unable to slurp file: {src}: {}",
+            out.stderr_lossy().trim()
+        )));
     }
     Ok(Ok(match out.stdout.split_first() {
         Some((b'C', rest)) => Read::Content(rest.to_vec()),
@@ -43,7 +46,9 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
         let a = Args::new("slurp", ctx.args);
         let src = match a.only(&["src", "path"]).and_then(|_| match a.str("src")? {
             Some(s) => Ok(s),
-            None => a.required_str("path").map_err(|_| "missing required arguments: src".to_string()),
+            None => a
+                .required_str("path")
+                .map_err(|_| "missing required arguments: src".to_string()),
         }) {
             Ok(s) => s,
             Err(e) => return Ok(Outcome::fail(e)),
@@ -84,14 +89,20 @@ mod tests {
                 h.run(run, json!({"src": f}))
             };
             assert!(!r.changed && !r.failed, "{r:?}");
-            assert_eq!((s(&r, "content"), s(&r, "encoding")), ("eAoA/w==".into(), "base64".into()));
+            assert_eq!(
+                (s(&r, "content"), s(&r, "encoding")),
+                ("eAoA/w==".into(), "base64".into())
+            );
             assert_eq!(s(&r, "source"), f);
         }
         let dir = d.path().display().to_string();
         let missing = p(d.path(), "nope");
         let table = [
             (json!({"src": missing}), format!("File not found: {missing}")),
-            (json!({"src": dir}), format!("Source is a directory and must be a file: {dir}")),
+            (
+                json!({"src": dir}),
+                format!("Source is a directory and must be a file: {dir}"),
+            ),
             (json!({}), "missing required arguments: src".to_string()),
         ];
         for (args, msg) in table {

@@ -9,7 +9,11 @@ use crate::connection::{self, BoxFuture};
 
 /// Python's `repr` of a plain string, as the messages quote arguments.
 pub fn py_repr(s: &str) -> String {
-    let quote_char = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote_char = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::from(quote_char);
     for c in s.chars() {
         match c {
@@ -48,7 +52,10 @@ fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, String> {
     // A name component: what `os.path.basename` leaves unchanged.
     for (name, v) in [("prefix", &prefix), ("suffix", &suffix)] {
         if v.contains('/') {
-            return Err(format!("{name} must be a valid file name component, got {}", py_repr(v)));
+            return Err(format!(
+                "{name} must be a valid file name component, got {}",
+                py_repr(v)
+            ));
         }
     }
     Ok(Task {
@@ -116,23 +123,44 @@ mod tests {
         let r = h.run(run, json!({"path": dir, "prefix": "pre.", "suffix": ".txt"}));
         let path = s(&r, "path");
         assert!(r.changed && !r.failed, "{r:?}");
-        let name = Path::new(&path).file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        assert!(name.starts_with("pre.") && name.ends_with(".txt") && name.len() == 16, "{name}");
+        let name = Path::new(&path)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        assert!(
+            name.starts_with("pre.") && name.ends_with(".txt") && name.len() == 16,
+            "{name}"
+        );
         assert!(Path::new(&path).is_file() && mode_of(Path::new(&path)) == 0o600);
         assert!(path.starts_with(&dir));
         let r = h.run(run, json!({"path": dir, "state": "directory"}));
         let path = s(&r, "path");
         assert!(Path::new(&path).is_dir() && mode_of(Path::new(&path)) == 0o700, "{r:?}");
-        assert!(Path::new(&path).file_name().and_then(|n| n.to_str()).unwrap_or_default().starts_with("ansible."));
+        assert!(
+            Path::new(&path)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .starts_with("ansible.")
+        );
         // Check mode: skipped, nothing made.
         let before = std::fs::read_dir(&dir).map(|r| r.count()).unwrap_or(0);
         let c = h.check(run, json!({"path": dir}));
         assert!(c.skipped && !c.changed, "{c:?}");
         assert_eq!(std::fs::read_dir(&dir).map(|r| r.count()).unwrap_or(0), before);
         let table = [
-            (json!({"prefix": "a/b"}), "prefix must be a valid file name component, got 'a/b'"),
-            (json!({"suffix": "/x"}), "suffix must be a valid file name component, got '/x'"),
-            (json!({"state": "link"}), "value of state must be one of: directory, file, got: link"),
+            (
+                json!({"prefix": "a/b"}),
+                "prefix must be a valid file name component, got 'a/b'",
+            ),
+            (
+                json!({"suffix": "/x"}),
+                "suffix must be a valid file name component, got '/x'",
+            ),
+            (
+                json!({"state": "link"}),
+                "value of state must be one of: directory, file, got: link",
+            ),
         ];
         for (args, msg) in table {
             let r = h.run(run, args.clone());

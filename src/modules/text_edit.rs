@@ -53,7 +53,11 @@ pub async fn save(
         // Ansible's text modules word a failed check with its exit code and stderr.
         let mut failed = failed;
         if failed.msg.as_deref() == Some("failed to validate") {
-            let rc = failed.data.get("exit_status").map(|v| v.to_string()).unwrap_or_default();
+            let rc = failed
+                .data
+                .get("exit_status")
+                .map(|v| v.to_string())
+                .unwrap_or_default();
             let err = failed
                 .data
                 .get("stderr")
