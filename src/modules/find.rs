@@ -116,7 +116,13 @@ pub fn glob_regex(pat: &str) -> Result<regex::Regex, String> {
                 }
                 let escaped: String = body
                     .chars()
-                    .map(|c| if matches!(c, '\\' | '[' | '&' | '~' | '|' | '^') { format!("\\{c}") } else { c.to_string() })
+                    .map(|c| {
+                        if matches!(c, '\\' | '[' | '&' | '~' | '|' | '^') {
+                            format!("\\{c}")
+                        } else {
+                            c.to_string()
+                        }
+                    })
                     .collect();
                 out.push('[');
                 if negate {
@@ -176,7 +182,11 @@ fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, (String, Map)> {
     if patterns.is_empty() {
         patterns.push(if use_regex { ".*".into() } else { "*".into() });
     }
-    let patterns = patterns.iter().map(compile).collect::<Result<Vec<_>, _>>().map_err(plain)?;
+    let patterns = patterns
+        .iter()
+        .map(compile)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(plain)?;
     let excludes = first_list(&["excludes", "exclude"])
         .map_err(plain)?
         .unwrap_or_default()
@@ -189,11 +199,17 @@ fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, (String, Map)> {
         Some("directory") => FileType::Directory,
         Some("link") => FileType::Link,
         Some("any") => FileType::Any,
-        Some(o) => return Err(plain(format!("value of file_type must be one of: any, directory, file, link, got: {o}"))),
+        Some(o) => {
+            return Err(plain(format!(
+                "value of file_type must be one of: any, directory, file, link, got: {o}"
+            )));
+        }
     };
     let age_stamp = a.str("age_stamp").map_err(plain)?.unwrap_or_else(|| "mtime".into());
     if !["atime", "ctime", "mtime"].contains(&age_stamp.as_str()) {
-        return Err(plain(format!("value of age_stamp must be one of: atime, ctime, mtime, got: {age_stamp}")));
+        return Err(plain(format!(
+            "value of age_stamp must be one of: atime, ctime, mtime, got: {age_stamp}"
+        )));
     }
     let age = match a.str("age").map_err(plain)? {
         None => None,
@@ -294,7 +310,11 @@ fn parse(ctx: &ModuleCtx<'_>) -> Result<Task, (String, Map)> {
         hidden: a.bool("hidden", false).map_err(plain)?,
         follow: a.bool("follow", false).map_err(plain)?,
         checksum,
-        depth: a.int("depth").map_err(plain)?.filter(|d| *d != 0).map(|d| d.max(0) as usize),
+        depth: a
+            .int("depth")
+            .map_err(plain)?
+            .filter(|d| *d != 0)
+            .map(|d| d.max(0) as usize),
         mode,
         exact_mode: a.bool("exact_mode", true).map_err(plain)?,
         limit,
@@ -313,7 +333,11 @@ impl Task {
             "ctime" => e.ctime,
             _ => e.mtime,
         };
-        if age >= 0.0 { now - t >= age.abs() } else { now - t <= age.abs() }
+        if age >= 0.0 {
+            now - t >= age.abs()
+        } else {
+            now - t <= age.abs()
+        }
     }
 
     fn size_ok(&self, e: &Entry) -> bool {
@@ -428,7 +452,8 @@ fn search(t: &Task, now: f64, listings: &[(String, Listing)], contents: &HashMap
         let entries = match listing {
             Listing::NotDir => {
                 let why = format!("'{npath}' is not a directory");
-                f.warnings.push(format!("Skipped '{npath}' path due to this access issue: {why}\n"));
+                f.warnings
+                    .push(format!("Skipped '{npath}' path due to this access issue: {why}\n"));
                 f.skipped.insert(npath.clone(), Value::str(why));
                 continue;
             }
@@ -473,7 +498,8 @@ fn search(t: &Task, now: f64, listings: &[(String, Listing)], contents: &HashMap
             step
         });
         if let Some(why) = failure {
-            f.warnings.push(format!("Skipped '{npath}' path due to this access issue: {why}\n"));
+            f.warnings
+                .push(format!("Skipped '{npath}' path due to this access issue: {why}\n"));
             f.skipped.insert(npath.clone(), Value::str(why));
         }
     }
@@ -502,8 +528,12 @@ async fn read_contents(
     let mut rest = out.stdout.as_slice();
     let mut map = HashMap::new();
     for f in files {
-        let Some(nl) = rest.iter().position(|b| *b == b'\n') else { break };
-        let head = String::from_utf8_lossy(rest.get(..nl).unwrap_or_default()).trim().to_string();
+        let Some(nl) = rest.iter().position(|b| *b == b'\n') else {
+            break;
+        };
+        let head = String::from_utf8_lossy(rest.get(..nl).unwrap_or_default())
+            .trim()
+            .to_string();
         rest = rest.get(nl + 1..).unwrap_or_default();
         match head.parse::<usize>() {
             Ok(n) => {
@@ -532,7 +562,13 @@ async fn checksums(ctx: &ModuleCtx<'_>, tool: &str, files: &[&str]) -> connectio
     Ok(Ok(out
         .stdout_lossy()
         .lines()
-        .map(|l| l.split_whitespace().next().filter(|s| *s != "-").unwrap_or_default().to_string())
+        .map(|l| {
+            l.split_whitespace()
+                .next()
+                .filter(|s| *s != "-")
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect()))
 }
 
@@ -602,7 +638,10 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
             .with("examined", found.looked as i64)
             .with("skipped_paths", Value::Map(found.skipped));
         if !found.warnings.is_empty() {
-            o = o.with("warnings", Value::List(found.warnings.into_iter().map(Value::str).collect()));
+            o = o.with(
+                "warnings",
+                Value::List(found.warnings.into_iter().map(Value::str).collect()),
+            );
         }
         Ok(o)
     })
@@ -664,7 +703,9 @@ mod tests {
     }
 
     fn paths(r: &crate::modules::Outcome, root: &str) -> Vec<String> {
-        let Some(Value::List(files)) = r.data.get("files") else { return Vec::new() };
+        let Some(Value::List(files)) = r.data.get("files") else {
+            return Vec::new();
+        };
         files
             .iter()
             .filter_map(|f| f.as_map().and_then(|m| m.get("path")).and_then(Value::as_str))
@@ -684,11 +725,19 @@ mod tests {
             let extra = args.get("paths_extra").is_some();
             if let Some(m) = args.as_object_mut() {
                 m.remove("paths_extra");
-                let paths = if extra { json!([root, format!("{root}/nope")]) } else { json!(root) };
+                let paths = if extra {
+                    json!([root, format!("{root}/nope")])
+                } else {
+                    json!(root)
+                };
                 m.insert("paths".into(), paths);
             }
             for check in [false, true] {
-                let r = if check { h.check(run, args.clone()) } else { h.run(run, args.clone()) };
+                let r = if check {
+                    h.check(run, args.clone())
+                } else {
+                    h.run(run, args.clone())
+                };
                 assert!(!r.changed && !r.failed, "{args}: {r:?}");
                 // Directory order is the file system's; compare as sets, counts exactly.
                 let mut got = paths(&r, &root);
@@ -703,8 +752,16 @@ mod tests {
                 } else {
                     assert_eq!(got.len(), exp.len(), "{args}");
                 }
-                assert_eq!(r.data.get("matched"), Some(&Value::Int(want[2].as_i64().unwrap_or(-1))), "{args}");
-                assert_eq!(r.data.get("examined"), Some(&Value::Int(want[3].as_i64().unwrap_or(-1))), "{args}");
+                assert_eq!(
+                    r.data.get("matched"),
+                    Some(&Value::Int(want[2].as_i64().unwrap_or(-1))),
+                    "{args}"
+                );
+                assert_eq!(
+                    r.data.get("examined"),
+                    Some(&Value::Int(want[3].as_i64().unwrap_or(-1))),
+                    "{args}"
+                );
                 assert_eq!(r.msg.as_deref(), want[4].as_str(), "{args}");
                 let skipped = r.data.get("skipped_paths").and_then(Value::as_map).map(|m| m.len());
                 assert_eq!(skipped, want[5].as_object().map(|m| m.len()), "{args}");
@@ -719,7 +776,9 @@ mod tests {
         tree(&root);
         let h = Harness::new(vec![]);
         let r = h.run(run, json!({"paths": root, "patterns": "b.conf", "get_checksum": true}));
-        let Some(Value::List(files)) = r.data.get("files") else { panic!("{r:?}") };
+        let Some(Value::List(files)) = r.data.get("files") else {
+            panic!("{r:?}")
+        };
         let f = files.first().and_then(Value::as_map).cloned().unwrap_or_default();
         let keys: Vec<&str> = f.keys().map(String::as_str).collect();
         assert_eq!(
@@ -734,12 +793,18 @@ mod tests {
         assert_eq!(f.get("size"), Some(&Value::Int(6)));
         assert_eq!(f.get("rusr"), Some(&Value::Bool(true)));
         assert_eq!(f.get("roth"), Some(&Value::Bool(false)));
-        assert_eq!(f.get("checksum"), Some(&Value::str(crate::modules::write_file::sha1_hex(b"key=1\n"))));
+        assert_eq!(
+            f.get("checksum"),
+            Some(&Value::str(crate::modules::write_file::sha1_hex(b"key=1\n")))
+        );
         let table = [
             (json!({}), "missing required arguments: paths"),
             (json!({"paths": root, "age": "3x"}), "failed to process age"),
             (json!({"paths": root, "size": "big"}), "failed to process size"),
-            (json!({"paths": root, "limit": 0}), "limit cannot be 0 (use None for unlimited)"),
+            (
+                json!({"paths": root, "limit": 0}),
+                "limit cannot be 0 (use None for unlimited)",
+            ),
             (
                 json!({"paths": root, "mode": 420}),
                 "argument 'mode' is not a string and conversion is not allowed, value is of type int",

@@ -109,8 +109,16 @@ fn parse_entry(nums: &str, user: &str, group: &str, rel: &str, target: &str) -> 
 pub fn parse(out: &[u8]) -> Result<(f64, Vec<Listing>), String> {
     let text = String::from_utf8_lossy(out);
     let mut tokens = text.split('\0');
-    let bad = || format!("unexpected find output: {:?}", text.chars().take(200).collect::<String>());
-    let now = tokens.next().and_then(|t| t.trim().parse::<f64>().ok()).ok_or_else(bad)?;
+    let bad = || {
+        format!(
+            "unexpected find output: {:?}",
+            text.chars().take(200).collect::<String>()
+        )
+    };
+    let now = tokens
+        .next()
+        .and_then(|t| t.trim().parse::<f64>().ok())
+        .ok_or_else(bad)?;
     let mut listings = Vec::new();
     while let Some(tag) = tokens.next() {
         match tag {
@@ -258,7 +266,9 @@ mod tests {
         let (now, listings) = parse(out.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(now, 100.25);
         assert_eq!(listings.get(1), Some(&Listing::NotDir));
-        let Some(Listing::Entries(entries)) = listings.first() else { panic!("no entries") };
+        let Some(Listing::Entries(entries)) = listings.first() else {
+            panic!("no entries")
+        };
         assert_eq!(entries.len(), 5);
         let w = Walk::new(entries);
         let mut seen = Vec::new();

@@ -55,6 +55,8 @@ pub mod template_vars;
 #[cfg(test)]
 mod test_support;
 pub mod text_edit;
+#[cfg(test)]
+mod text_ssh_tests;
 pub mod validate;
 pub mod wait_for_connection;
 pub mod write_file;
