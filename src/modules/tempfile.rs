@@ -168,6 +168,15 @@ mod tests {
         }
         let r = h.run(run, json!({"path": p(d.path(), "missing")}));
         assert!(r.failed, "{r:?}");
+        // No path: the system's temp directory.
+        let r = h.run(run, json!({}));
+        let path = s(&r, "path");
+        let tmpdir = std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".into());
+        assert!(
+            r.changed && path.starts_with(&tmpdir) && Path::new(&path).is_file(),
+            "{r:?}"
+        );
+        let _ = std::fs::remove_file(&path);
         assert_eq!(py_repr("it's"), "\"it's\"");
     }
 }
