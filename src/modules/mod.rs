@@ -14,38 +14,49 @@ pub use context::{ModuleCtx, ModuleFn, Outcome};
 
 pub mod add_host;
 pub mod assert;
+pub mod blockinfile;
 mod cmd_common;
 pub mod command;
 pub mod copy;
 pub mod copy_tree;
 pub mod debug;
 pub mod fail;
+pub mod fetch;
 pub mod file;
 pub mod file_attrs;
 mod file_link;
 mod file_recurse;
 #[cfg(test)]
 mod file_tests;
+pub mod find;
+pub mod find_walk;
 pub mod group_by;
 pub mod include_vars;
 pub mod lineinfile;
 pub mod lineinfile_edit;
 pub mod pause;
 pub mod ping;
+pub mod py_re;
 pub mod raw;
 pub mod remote_file;
+pub mod replace;
 pub mod script;
 pub mod set_fact;
 pub mod setup;
 mod setup_facts;
 pub mod shell;
+pub mod slurp;
 #[cfg(test)]
 mod ssh_module_tests;
 pub mod stat;
+pub mod tempfile;
 pub mod template;
 pub mod template_vars;
 #[cfg(test)]
 mod test_support;
+pub mod text_edit;
+#[cfg(test)]
+mod text_ssh_tests;
 pub mod validate;
 pub mod wait_for_connection;
 pub mod write_file;
