@@ -26,7 +26,9 @@ mod file_link;
 mod file_recurse;
 #[cfg(test)]
 mod file_tests;
+pub mod get_url;
 pub mod group_by;
+pub mod http_client;
 pub mod include_vars;
 pub mod lineinfile;
 pub mod lineinfile_edit;
@@ -44,6 +46,8 @@ mod ssh_module_tests;
 pub mod stat;
 pub mod template;
 pub mod template_vars;
+#[cfg(test)]
+mod test_http;
 #[cfg(test)]
 mod test_support;
 pub mod validate;

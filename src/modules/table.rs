@@ -12,6 +12,7 @@ pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("debug", super::debug::run),
     ("fail", super::fail::run),
     ("file", super::file::run),
+    ("get_url", super::get_url::run),
     ("group_by", super::group_by::run),
     ("include_vars", super::include_vars::run),
     ("lineinfile", super::lineinfile::run),
