@@ -380,12 +380,16 @@ async fn get(ctx: &ModuleCtx<'_>, mut plan: Plan) -> connection::Result<Outcome>
     };
     let elapsed = started.elapsed().as_secs() as i64;
     if resp.curl_rc == 0 && resp.status == 304 {
-        return Ok(Outcome::ok()
+        let mut out = Outcome::ok()
             .with("url", url.as_str())
             .with("dest", dest.as_str())
             .with("status_code", 304i64)
             .with("elapsed", elapsed)
-            .msg(resp.error_msg()));
+            .msg(resp.error_msg());
+        if let Some(st) = current.as_ref().filter(|_| !dest_is_dir) {
+            path_info(&mut out, st);
+        }
+        return Ok(out);
     }
     if let Some(failed) = request_failed(&resp, &url, &dest, started) {
         remove(ctx, &tmp, !ctx.check && dir_ok).await?;

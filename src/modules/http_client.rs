@@ -53,6 +53,8 @@ pub struct Response {
     pub redirects: u64,
     pub size: u64,
     pub body: Vec<u8>,
+    /// Each `Set-Cookie` value of the final response.
+    pub cookies: Vec<String>,
 }
 
 impl Response {
@@ -171,6 +173,9 @@ pub fn parse(stdout: &[u8], stderr: &str) -> Result<Response, String> {
     let size = w.next().and_then(|s| s.parse().ok()).unwrap_or(0);
     let url = w.next().unwrap_or_default().to_string();
     let (reason, headers) = parse_headers(&headers);
+    let cookies = set_cookies(&String::from_utf8_lossy(
+        stdout.split(|b| *b == 0).nth(1).unwrap_or_default(),
+    ));
     let error = stderr
         .lines()
         .rev()
@@ -187,7 +192,23 @@ pub fn parse(stdout: &[u8], stderr: &str) -> Result<Response, String> {
         redirects,
         size,
         body,
+        cookies,
     })
+}
+
+/// The `Set-Cookie` values of the last header block.
+fn set_cookies(dump: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in dump.lines() {
+        if line.starts_with("HTTP/") {
+            out.clear();
+        } else if let Some((k, v)) = line.split_once(':')
+            && k.trim().eq_ignore_ascii_case("set-cookie")
+        {
+            out.push(v.trim().to_string());
+        }
+    }
+    out
 }
 
 /// The last header block of a `-D` dump (earlier ones are redirects or `100 Continue`).
