@@ -52,5 +52,6 @@ mod test_http;
 mod test_support;
 pub mod uri;
 pub mod validate;
+pub mod wait_for;
 pub mod wait_for_connection;
 pub mod write_file;

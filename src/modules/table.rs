@@ -26,6 +26,7 @@ pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("stat", super::stat::run),
     ("template", super::template::run),
     ("uri", super::uri::run),
+    ("wait_for", super::wait_for::run),
     ("wait_for_connection", super::wait_for_connection::run),
 ];
 

@@ -239,7 +239,8 @@ fn outcome(plan: &Plan, resp: &Response, elapsed: i64) -> Outcome {
     } else {
         resp.ok_msg()
     };
-    if resp.curl_rc == 0 {
+    // urllib raises for other statuses, and Ansible then reports no cookies.
+    if resp.curl_rc == 0 && (200..300).contains(&resp.status) {
         data.insert("cookies".into(), Value::Map(cookies));
         data.insert("cookies_string".into(), Value::str(cookies_string));
     }
