@@ -50,6 +50,7 @@ pub mod template_vars;
 mod test_http;
 #[cfg(test)]
 mod test_support;
+pub mod unarchive;
 pub mod uri;
 pub mod validate;
 pub mod wait_for;

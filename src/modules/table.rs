@@ -25,6 +25,7 @@ pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("shell", super::shell::run),
     ("stat", super::stat::run),
     ("template", super::template::run),
+    ("unarchive", super::unarchive::run),
     ("uri", super::uri::run),
     ("wait_for", super::wait_for::run),
     ("wait_for_connection", super::wait_for_connection::run),
