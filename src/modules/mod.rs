@@ -32,6 +32,8 @@ pub mod http_client;
 pub mod include_vars;
 pub mod lineinfile;
 pub mod lineinfile_edit;
+#[cfg(test)]
+mod net_ssh_tests;
 pub mod pause;
 pub mod ping;
 pub mod raw;
