@@ -249,10 +249,10 @@ fn outcome(plan: &Plan, resp: &Response, elapsed: i64) -> Outcome {
     data.insert("redirected".into(), Value::Bool(resp.redirects > 0));
     data.insert("elapsed".into(), Value::Int(elapsed));
     let content = String::from_utf8_lossy(&resp.body).into_owned();
-    if is_json(resp.header("content-type")) {
-        if let Ok(j) = serde_json::from_str::<serde_json::Value>(&content) {
-            data.insert("json".into(), Value::from(j));
-        }
+    if is_json(resp.header("content-type"))
+        && let Ok(j) = serde_json::from_str::<serde_json::Value>(&content)
+    {
+        data.insert("json".into(), Value::from(j));
     }
     let accepted = plan.status_code.contains(&resp.status);
     if plan.return_content {

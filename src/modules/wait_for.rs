@@ -213,14 +213,27 @@ async fn wait(ctx: &ModuleCtx<'_>, plan: Plan) -> connection::Result<Outcome> {
         }
     }
     let opt = |v: Option<String>| v.map(Value::Str).unwrap_or(Value::Null);
-    Ok(Outcome::ok()
+    let mut out = Outcome::ok()
         .with("state", plan.state.as_str())
         .with("port", plan.port.map(Value::Int).unwrap_or(Value::Null))
         .with("search_regex", opt(plan.regex.clone()))
         .with("match_groups", Value::List(groups))
         .with("match_groupdict", Value::Map(named))
         .with("path", opt(plan.path.clone()))
-        .with("elapsed", elapsed))
+        .with("elapsed", elapsed);
+    // Ansible adds an existing `path`'s attributes to the result, `state` included.
+    if let Some(p) = &plan.path
+        && let Ok(Some(st)) = super::remote_file::stat(ctx, p, Default::default()).await?
+    {
+        super::remote_file::attr_fields(&st, &mut out.data);
+        let state = match st.kind {
+            super::remote_file::Kind::Dir => "directory",
+            super::remote_file::Kind::Link => "link",
+            _ => "file",
+        };
+        out.data.insert("state".into(), Value::str(state));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

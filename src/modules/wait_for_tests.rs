@@ -32,7 +32,9 @@ fn paths_appear_match_and_time_out() {
     assert!(!r.failed && !r.changed, "{r:?}");
     assert_eq!(r.data.get("match_groups"), Some(&Value::from(json!(["8080", "7"]))));
     assert_eq!(r.data.get("match_groupdict"), Some(&Value::from(json!({"id": "7"}))));
-    assert_eq!((s(&r, "state"), s(&r, "path")), ("started".into(), f.clone()));
+    // As in Ansible, the existing path's attributes overwrite `state`.
+    assert_eq!((s(&r, "state"), s(&r, "path")), ("file".into(), f.clone()));
+    assert_eq!(s(&r, "size"), "26");
     let started = Instant::now();
     let t = h.run(run, json!({"path": f, "state": "absent", "timeout": 1}));
     assert!(started.elapsed().as_secs() < 5, "waited past the timeout");
