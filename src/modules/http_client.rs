@@ -143,18 +143,87 @@ pub fn config(req: &Request) -> String {
 
 const WRITE_OUT: &str = "%{http_code} %{num_redirects} %{size_download} %{url_effective}";
 
-/// The host command: needs `curl`; prints `<rc> <write-out>\0<headers>\0<body>`.
+/// The marker between the curl config and the wget config on stdin.
+const WGET_MARK: &str = "#--wget--";
+
+/// Whether `wget` can stand in for a missing curl: a plain GET or HEAD.
+fn wget_can(req: &Request) -> bool {
+    req.body.is_none() && (req.method.is_empty() || req.method == "GET")
+}
+
+/// The wgetrc lines for `req` (first line: the URL, moved to its own input file on the host).
+/// wgetrc values run to the end of the line, so line breaks are dropped.
+pub fn wget_config(req: &Request) -> String {
+    let one = |s: &str| s.replace(['\n', '\r'], " ");
+    let mut c = format!("{}\n", one(&req.url));
+    c.push_str("server_response = on\ntries = 1\n");
+    if let Some((user, pass)) = &req.auth {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+        c.push_str(&format!("header = Authorization: Basic {token}\n"));
+    }
+    for (k, v) in &req.headers {
+        c.push_str(&format!("header = {}: {}\n", one(k), one(v)));
+    }
+    if !req.agent.is_empty() {
+        c.push_str(&format!("user_agent = {}\n", one(&req.agent)));
+    }
+    if req.timeout > 0 {
+        c.push_str(&format!("timeout = {}\n", req.timeout));
+    }
+    if !req.validate_certs {
+        c.push_str("check_certificate = off\n");
+    }
+    c.push_str(if req.follow_redirects {
+        "max_redirect = 10\n"
+    } else {
+        "max_redirect = 0\n"
+    });
+    if req.no_proxy {
+        c.push_str("use_proxy = off\n");
+    }
+    c
+}
+
+/// The host command: runs curl (or wget for a plain GET when curl is missing); prints
+/// `<rc> <write-out>\0<headers>\0<body>`. stdin holds both configs, split by a marker line.
 pub fn script(req: &Request) -> Result<String, String> {
     let out = match &req.output {
         Some(p) => quote(p).map_err(|e| e.to_string())?,
         None => "\"$b\"".to_string(),
     };
+    let tc = match &req.time_cond {
+        Some(p) => quote(p).map_err(|e| e.to_string())?,
+        None => "''".to_string(),
+    };
+    let wget = if wget_can(req) {
+        let spider = if req.head { "--spider" } else { "" };
+        format!(
+            "elif command -v wget >/dev/null 2>&1; then \
+               sed '1,/^{WGET_MARK}$/d' \"$k\" > \"$k.w\"; head -n1 \"$k.w\" > \"$k.u\"; sed -i 1d \"$k.w\"; \
+               t={tc}; if [ -n \"$t\" ] && [ -e \"$t\" ]; then \
+                 echo \"header = If-Modified-Since: $(LC_ALL=C date -u -r \"$t\" '+%a, %d %b %Y %H:%M:%S GMT')\" >> \"$k.w\"; fi; \
+               wget --config=\"$k.w\" {spider} -O {out} -i \"$k.u\" 2> \"$k.e\"; rc=$?; \
+               sed -n 's/^  //p' \"$k.e\" > \"$h\"; \
+               n=$(grep -c '^HTTP/' \"$h\"); s=$(grep '^HTTP/' \"$h\" | tail -n1 | cut -d' ' -f2); \
+               if [ -n \"$s\" ]; then rc=0; else s=000; n=1; grep -v '^  ' \"$k.e\" | tail -n1 >&2; fi; \
+               z=$(wc -c < {out} 2>/dev/null || echo 0); w=\"$s $((n - 1)) $z $(cat \"$k.u\")\"; "
+        )
+    } else {
+        String::new()
+    };
     Ok(format!(
-        "command -v curl >/dev/null 2>&1 || {{ echo 'curl: command not found' >&2; exit 127; }}; \
-         h=$(mktemp) && b=$(mktemp) || exit 1; trap 'rm -f \"$h\" \"$b\"' EXIT; \
-         w=$(curl -K - -sS -D \"$h\" -o {out} -w '{WRITE_OUT}'); rc=$?; \
+        "k=$(mktemp) && h=$(mktemp) && b=$(mktemp) || exit 1; \
+         trap 'rm -f \"$k\" \"$k.w\" \"$k.u\" \"$k.e\" \"$h\" \"$b\"' EXIT; cat > \"$k\"; \
+         if command -v curl >/dev/null 2>&1; then \
+           w=$(sed '/^{WGET_MARK}$/,$d' \"$k\" | curl -K - -sS -D \"$h\" -o {out} -w '{WRITE_OUT}'); rc=$?; \
+         {wget}else echo 'curl: command not found' >&2; exit 127; fi; \
          printf '%s %s\\000' \"$rc\" \"$w\"; cat \"$h\"; printf '\\000'; cat \"$b\""
     ))
+}
+
+/// stdin for [`script`].
+pub fn stdin(req: &Request) -> String {
+    format!("{}{WGET_MARK}\n{}", config(req), wget_config(req))
 }
 
 /// Parse what [`script`] printed (`stderr` holds curl's error text).
@@ -240,13 +309,14 @@ pub async fn fetch(ctx: &ModuleCtx<'_>, req: &Request) -> connection::Result<Res
         Ok(l) => l,
         Err(e) => return Ok(Err(e)),
     };
-    let mut exec = ExecRequest::new(line).stdin(config(req));
+    let mut exec = ExecRequest::new(line).stdin(stdin(req));
     // curl enforces `timeout`; this only guards against a host that stops answering.
     exec.timeout = Some(Duration::from_secs(req.timeout.max(1) + 60));
     let out = ctx.conn.exec(&exec).await?;
     if out.rc == 127 {
         return Ok(Err(
-            "curl is needed on the host for this module and was not found in PATH".to_string(),
+            "curl (or wget, for a plain download) is needed on the host for this module and was not found in PATH"
+                .to_string(),
         ));
     }
     if out.rc != 0 {
@@ -347,6 +417,66 @@ mod tests {
         assert!(c.contains("insecure") && c.contains("max-time = 5"));
         let s = script(&req).unwrap_or_default();
         assert!(!s.contains("p:w") && !s.contains("http://h"), "{s}");
+    }
+
+    /// The same script with curl hidden from PATH: wget answers a GET, with the headers asked.
+    #[test]
+    fn wget_stands_in_when_curl_is_missing() {
+        use crate::modules::test_http::{Reply, Server};
+        let srv = Server::start(|r| Reply::new(200, r.header("x-k").unwrap_or("-").to_string()));
+        let bin = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        for tool in [
+            "mktemp", "rm", "cat", "sed", "head", "date", "wget", "grep", "tail", "cut", "wc",
+        ] {
+            let found = std::process::Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .unwrap_or_default();
+            assert!(!found.is_empty(), "{tool} is needed for this test");
+            let _ = std::os::unix::fs::symlink(&found, bin.path().join(tool));
+        }
+        let req = Request {
+            url: srv.url("/x"),
+            headers: vec![("X-K".into(), "v1".into())],
+            auth: Some(("u".into(), "p".into())),
+            timeout: 5,
+            ..Request::default()
+        };
+        let run = |req: &Request| {
+            use std::io::Write;
+            let mut child = std::process::Command::new("/bin/sh")
+                .args(["-c", &script(req).unwrap_or_default()])
+                .env("PATH", bin.path())
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{e}"));
+            if let Some(mut i) = child.stdin.take() {
+                let _ = i.write_all(stdin(req).as_bytes());
+            }
+            let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+            parse(&out.stdout, &String::from_utf8_lossy(&out.stderr)).unwrap_or_default()
+        };
+        let r = run(&req);
+        assert_eq!(
+            (r.curl_rc, r.status, r.body.as_slice()),
+            (0, 200, b"v1".as_slice()),
+            "{r:?}"
+        );
+        assert_eq!(r.header("content-length"), Some("2"));
+        assert_eq!(
+            srv.requests()
+                .last()
+                .and_then(|s| s.header("authorization").map(str::to_string)),
+            Some("Basic dTpw".to_string())
+        );
+        let refused = run(&Request {
+            url: "http://127.0.0.1:1/".into(),
+            ..req.clone()
+        });
+        assert_eq!(refused.status, -1, "{refused:?}");
     }
 
     #[test]
