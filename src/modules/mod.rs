@@ -30,10 +30,14 @@ mod file_recurse;
 mod file_tests;
 pub mod find;
 pub mod find_walk;
+pub mod get_url;
 pub mod group_by;
+pub mod http_client;
 pub mod include_vars;
 pub mod lineinfile;
 pub mod lineinfile_edit;
+#[cfg(test)]
+mod net_ssh_tests;
 pub mod pause;
 pub mod ping;
 pub mod py_re;
@@ -53,10 +57,15 @@ pub mod tempfile;
 pub mod template;
 pub mod template_vars;
 #[cfg(test)]
+mod test_http;
+#[cfg(test)]
 mod test_support;
-pub mod text_edit;
 #[cfg(test)]
 mod text_ssh_tests;
+pub mod text_edit;
+pub mod unarchive;
+pub mod uri;
 pub mod validate;
+pub mod wait_for;
 pub mod wait_for_connection;
 pub mod write_file;

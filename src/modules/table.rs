@@ -15,6 +15,7 @@ pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("fetch", super::fetch::run),
     ("file", super::file::run),
     ("find", super::find::run),
+    ("get_url", super::get_url::run),
     ("group_by", super::group_by::run),
     ("include_vars", super::include_vars::run),
     ("lineinfile", super::lineinfile::run),
@@ -30,6 +31,9 @@ pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("stat", super::stat::run),
     ("tempfile", super::tempfile::run),
     ("template", super::template::run),
+    ("unarchive", super::unarchive::run),
+    ("uri", super::uri::run),
+    ("wait_for", super::wait_for::run),
     ("wait_for_connection", super::wait_for_connection::run),
 ];
 
