@@ -42,6 +42,10 @@ pub mod shell;
 #[cfg(test)]
 mod ssh_module_tests;
 pub mod stat;
+mod sys_common;
+#[cfg(test)]
+mod sys_lab;
+pub mod sysctl;
 pub mod template;
 pub mod template_vars;
 #[cfg(test)]
