@@ -26,6 +26,7 @@ mod file_link;
 mod file_recurse;
 #[cfg(test)]
 mod file_tests;
+pub mod group;
 pub mod group_by;
 pub mod include_vars;
 pub mod lineinfile;
@@ -50,6 +51,7 @@ pub mod template;
 pub mod template_vars;
 #[cfg(test)]
 mod test_support;
+pub mod user;
 pub mod validate;
 pub mod wait_for_connection;
 pub mod write_file;

@@ -13,6 +13,7 @@ pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("debug", super::debug::run),
     ("fail", super::fail::run),
     ("file", super::file::run),
+    ("group", super::group::run),
     ("group_by", super::group_by::run),
     ("include_vars", super::include_vars::run),
     ("lineinfile", super::lineinfile::run),
@@ -25,6 +26,7 @@ pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("shell", super::shell::run),
     ("stat", super::stat::run),
     ("template", super::template::run),
+    ("user", super::user::run),
     ("wait_for_connection", super::wait_for_connection::run),
 ];
 
