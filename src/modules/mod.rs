@@ -28,6 +28,7 @@ mod file_recurse;
 mod file_tests;
 pub mod group;
 pub mod group_by;
+pub mod hostname;
 pub mod include_vars;
 pub mod lineinfile;
 pub mod lineinfile_edit;

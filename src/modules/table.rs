@@ -15,6 +15,7 @@ pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("file", super::file::run),
     ("group", super::group::run),
     ("group_by", super::group_by::run),
+    ("hostname", super::hostname::run),
     ("include_vars", super::include_vars::run),
     ("lineinfile", super::lineinfile::run),
     ("pause", super::pause::run),
