@@ -37,6 +37,7 @@ pub mod ping;
 pub mod raw;
 pub mod remote_file;
 pub mod script;
+pub mod service;
 pub mod set_fact;
 pub mod setup;
 mod setup_facts;
@@ -48,6 +49,7 @@ mod sys_common;
 #[cfg(test)]
 mod sys_lab;
 pub mod sysctl;
+pub mod systemd;
 pub mod template;
 pub mod template_vars;
 #[cfg(test)]
