@@ -13,12 +13,14 @@ pub mod table;
 pub use context::{ModuleCtx, ModuleFn, Outcome};
 
 pub mod add_host;
+pub mod apt;
 pub mod assert;
 mod cmd_common;
 pub mod command;
 pub mod copy;
 pub mod copy_tree;
 pub mod debug;
+pub mod dpkg_selections;
 pub mod fail;
 pub mod file;
 pub mod file_attrs;

@@ -7,10 +7,12 @@ use super::ModuleFn;
 pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("add_host", super::add_host::run),
     ("ansible.posix.sysctl", super::sysctl::run),
+    ("apt", super::apt::run),
     ("assert", super::assert::run),
     ("command", super::command::run),
     ("copy", super::copy::run),
     ("debug", super::debug::run),
+    ("dpkg_selections", super::dpkg_selections::run),
     ("fail", super::fail::run),
     ("file", super::file::run),
     ("group", super::group::run),
