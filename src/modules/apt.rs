@@ -2,18 +2,39 @@
 //! DEBIAN_FRONTEND=noninteractive. What is installed is read first with `dpkg-query`, wildcard
 //! versions are resolved against `apt-cache madison`, and apt-get runs only for what differs.
 
+use super::Outcome;
 use super::args::Args;
 use super::context::{Diff, ModuleCtx};
 use super::sys_common::{self as sc, choice, try_arg};
-use super::Outcome;
 use crate::connection::{self, BoxFuture};
 use crate::value::Value;
 
 const KNOWN: &[&str] = &[
-    "name", "pkg", "package", "state", "update_cache", "update-cache", "cache_valid_time", "install_recommends",
-    "install-recommends", "allow_downgrade", "allow-downgrade", "allow_downgrades", "allow-downgrades", "force",
-    "purge", "autoremove", "default_release", "default-release", "dpkg_options", "allow_unauthenticated",
-    "allow-unauthenticated", "allow_change_held_packages", "upgrade", "lock_timeout", "force_apt_get",
+    "name",
+    "pkg",
+    "package",
+    "state",
+    "update_cache",
+    "update-cache",
+    "cache_valid_time",
+    "install_recommends",
+    "install-recommends",
+    "allow_downgrade",
+    "allow-downgrade",
+    "allow_downgrades",
+    "allow-downgrades",
+    "force",
+    "purge",
+    "autoremove",
+    "default_release",
+    "default-release",
+    "dpkg_options",
+    "allow_unauthenticated",
+    "allow-unauthenticated",
+    "allow_change_held_packages",
+    "upgrade",
+    "lock_timeout",
+    "force_apt_get",
 ];
 const APT_ENV: &str = "DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true";
 const STAMP: &str = "/var/lib/apt/periodic/update-success-stamp";
@@ -110,7 +131,9 @@ async fn available(ctx: &ModuleCtx<'_>, name: &str) -> connection::Result<Result
         .lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split('|').map(str::trim).collect();
-            (f.first() == Some(&name)).then(|| f.get(1).map(|v| v.to_string())).flatten()
+            (f.first() == Some(&name))
+                .then(|| f.get(1).map(|v| v.to_string()))
+                .flatten()
         })
         .fold(Vec::new(), |mut acc, v| {
             if !acc.contains(&v) {
@@ -135,10 +158,18 @@ async fn candidate(ctx: &ModuleCtx<'_>, name: &str) -> connection::Result<Option
 
 /// Runs `apt-get update` when asked and the cache is older than `valid` seconds; returns
 /// (updated, the stamp's mtime).
-async fn update_cache(ctx: &ModuleCtx<'_>, wanted: bool, valid: i64) -> connection::Result<Result<(bool, i64), String>> {
+async fn update_cache(
+    ctx: &ModuleCtx<'_>,
+    wanted: bool,
+    valid: i64,
+) -> connection::Result<Result<(bool, i64), String>> {
     let probe = format!("stat -c %Y {STAMP} /var/lib/apt/lists 2>/dev/null | head -n1; date +%s");
     let out = sc::run_line(ctx, &probe).await?;
-    let nums: Vec<i64> = out.stdout_lossy().lines().filter_map(|l| l.trim().parse().ok()).collect();
+    let nums: Vec<i64> = out
+        .stdout_lossy()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
     let (mtime, now) = match nums.as_slice() {
         [m, n] => (*m, *n),
         [n] => (0, *n),
@@ -150,11 +181,20 @@ async fn update_cache(ctx: &ModuleCtx<'_>, wanted: bool, valid: i64) -> connecti
     if ctx.check {
         return Ok(Ok((true, mtime)));
     }
-    let out = sc::run_line(ctx, &format!("{APT_ENV} apt-get update -q && mkdir -p /var/lib/apt/periodic && touch {STAMP} && date +%s")).await?;
+    let out = sc::run_line(
+        ctx,
+        &format!("{APT_ENV} apt-get update -q && mkdir -p /var/lib/apt/periodic && touch {STAMP} && date +%s"),
+    )
+    .await?;
     if out.rc != 0 {
         return Ok(Err(format!("Failed to update apt cache: {}", sc::both(&out))));
     }
-    let t = out.stdout_lossy().lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(now);
+    let t = out
+        .stdout_lossy()
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(now);
     Ok(Ok((true, t)))
 }
 
@@ -162,9 +202,17 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
     Box::pin(async move {
         let a = Args::new("apt", ctx.args);
         try_arg!(a.only(KNOWN));
-        let names = try_arg!(a.list("name")).or(try_arg!(a.list("pkg"))).or(try_arg!(a.list("package"))).unwrap_or_default();
-        let state = try_arg!(choice(&a, "state", Some("present"), &["absent", "build-dep", "latest", "present", "fixed"]))
+        let names = try_arg!(a.list("name"))
+            .or(try_arg!(a.list("pkg")))
+            .or(try_arg!(a.list("package")))
             .unwrap_or_default();
+        let state = try_arg!(choice(
+            &a,
+            "state",
+            Some("present"),
+            &["absent", "build-dep", "latest", "present", "fixed"]
+        ))
+        .unwrap_or_default();
         if matches!(state.as_str(), "build-dep" | "fixed") {
             return Ok(Outcome::fail(format!("state={state} is not supported")));
         }
@@ -174,11 +222,24 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
         let o = Opts {
             state,
             recommends: if a.get("install_recommends").is_some() || a.get("install-recommends").is_some() {
-                Some(try_arg!(bool_any(&a, &["install_recommends", "install-recommends"], true)))
+                Some(try_arg!(bool_any(
+                    &a,
+                    &["install_recommends", "install-recommends"],
+                    true
+                )))
             } else {
                 None
             },
-            downgrade: try_arg!(bool_any(&a, &["allow_downgrade", "allow-downgrade", "allow_downgrades", "allow-downgrades"], false)),
+            downgrade: try_arg!(bool_any(
+                &a,
+                &[
+                    "allow_downgrade",
+                    "allow-downgrade",
+                    "allow_downgrades",
+                    "allow-downgrades"
+                ],
+                false
+            )),
             force: try_arg!(a.bool("force", false)),
             purge: try_arg!(a.bool("purge", false)),
             autoremove: try_arg!(a.bool("autoremove", false)),
@@ -222,7 +283,9 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
                 ("latest", cur) => {
                     let cand = candidate(ctx, &s.name).await?;
                     match (cand, cur) {
-                        (None, None) => return Ok(Outcome::fail(format!("No package matching '{}' is available", s.name))),
+                        (None, None) => {
+                            return Ok(Outcome::fail(format!("No package matching '{}' is available", s.name)));
+                        }
                         (Some(c), Some(v)) if c == *v => {}
                         (None, Some(_)) => {}
                         _ => todo.push(s.name.clone()),
@@ -237,7 +300,10 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
                         match versions.iter().find(|v| version_matches(p, v)) {
                             Some(v) => todo.push(format!("{}={v}", s.name)),
                             None => {
-                                return Ok(Outcome::fail(format!("No package matching '{}={p}' is available", s.name)));
+                                return Ok(Outcome::fail(format!(
+                                    "No package matching '{}={p}' is available",
+                                    s.name
+                                )));
                             }
                         }
                     }
@@ -275,7 +341,11 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
                 argv.push("--allow-change-held-packages".into());
             }
             if o.force {
-                argv.extend(["--allow-downgrades".into(), "--allow-remove-essential".into(), "--allow-change-held-packages".into()]);
+                argv.extend([
+                    "--allow-downgrades".into(),
+                    "--allow-remove-essential".into(),
+                    "--allow-change-held-packages".into(),
+                ]);
             }
             if o.force || o.unauthenticated {
                 argv.push("--allow-unauthenticated".into());
@@ -329,9 +399,18 @@ mod tests {
     fn specs_and_wildcards() {
         assert_eq!(
             parse_spec("kubeadm=1.29.4-1.1"),
-            Spec { name: "kubeadm".into(), version: Some("1.29.4-1.1".into()) }
+            Spec {
+                name: "kubeadm".into(),
+                version: Some("1.29.4-1.1".into())
+            }
         );
-        assert_eq!(parse_spec("curl"), Spec { name: "curl".into(), version: None });
+        assert_eq!(
+            parse_spec("curl"),
+            Spec {
+                name: "curl".into(),
+                version: None
+            }
+        );
         assert!(version_matches("1.29.*", "1.29.4-1.1"));
         assert!(!version_matches("1.29.*", "1.30.0-1.1"));
         assert!(version_matches("1.0-1", "1.0-1") && !version_matches("1.0", "1.0-1"));

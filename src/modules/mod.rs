@@ -14,6 +14,8 @@ pub use context::{ModuleCtx, ModuleFn, Outcome};
 
 pub mod add_host;
 pub mod apt;
+#[cfg(test)]
+mod apt_tests;
 pub mod assert;
 mod cmd_common;
 pub mod command;
