@@ -39,6 +39,7 @@ pub mod lineinfile_edit;
 pub mod pause;
 pub mod ping;
 pub mod raw;
+pub mod reboot;
 pub mod remote_file;
 pub mod script;
 pub mod service;

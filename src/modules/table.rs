@@ -23,6 +23,7 @@ pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("pause", super::pause::run),
     ("ping", super::ping::run),
     ("raw", super::raw::run),
+    ("reboot", super::reboot::run),
     ("script", super::script::run),
     ("service", super::service::run),
     ("set_fact", super::set_fact::run),
