@@ -20,6 +20,7 @@ pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("hostname", super::hostname::run),
     ("include_vars", super::include_vars::run),
     ("lineinfile", super::lineinfile::run),
+    ("package", super::package::run),
     ("pause", super::pause::run),
     ("ping", super::ping::run),
     ("raw", super::raw::run),
