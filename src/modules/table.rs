@@ -6,6 +6,7 @@ use super::ModuleFn;
 /// `(name, code)`, sorted by name and unique (a test keeps it so).
 pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("add_host", super::add_host::run),
+    ("ansible.posix.mount", super::mount::run),
     ("ansible.posix.sysctl", super::sysctl::run),
     ("apt", super::apt::run),
     ("assert", super::assert::run),
