@@ -36,6 +36,7 @@ pub mod hostname;
 pub mod include_vars;
 pub mod lineinfile;
 pub mod lineinfile_edit;
+pub mod modprobe;
 pub mod mount;
 pub mod package;
 pub mod pause;

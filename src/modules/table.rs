@@ -11,6 +11,7 @@ pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("apt", super::apt::run),
     ("assert", super::assert::run),
     ("command", super::command::run),
+    ("community.general.modprobe", super::modprobe::run),
     ("copy", super::copy::run),
     ("debug", super::debug::run),
     ("dpkg_selections", super::dpkg_selections::run),
