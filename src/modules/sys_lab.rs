@@ -27,7 +27,6 @@ pub const SHUTDOWN: (&str, &str) = ("shutdown", include_str!("standins/shutdown"
 
 pub struct SysLab {
     pub lab: Lab,
-    pub stub: PathBuf,
     pub state: PathBuf,
     pub pidfile: PathBuf,
     pub fx: Fixture,
@@ -102,7 +101,6 @@ impl SysLab {
         };
         SysLab {
             lab,
-            stub,
             state,
             pidfile,
             fx,
