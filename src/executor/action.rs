@@ -111,7 +111,7 @@ pub async fn call_module(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Map {
 
     let conn: Arc<dyn Connection> = if action.module.on_controller {
         Arc::new(NoConnection(call.host.to_string()))
-    } else if name == "wait_for_connection" {
+    } else if name == "wait_for_connection" || name == "reboot" {
         // Polls until the host answers again, reconnecting as it goes.
         Arc::new(PoolConnection {
             shared: call.shared.clone(),

@@ -13,6 +13,9 @@ pub mod table;
 pub use context::{ModuleCtx, ModuleFn, Outcome};
 
 pub mod add_host;
+pub mod apt;
+#[cfg(test)]
+mod apt_tests;
 pub mod assert;
 pub mod blockinfile;
 mod cmd_common;
@@ -20,6 +23,7 @@ pub mod command;
 pub mod copy;
 pub mod copy_tree;
 pub mod debug;
+pub mod dpkg_selections;
 pub mod fail;
 pub mod fetch;
 pub mod file;
@@ -28,23 +32,30 @@ mod file_link;
 mod file_recurse;
 #[cfg(test)]
 mod file_tests;
+#[cfg(test)]
+mod net_ssh_tests;
 pub mod find;
 pub mod find_walk;
 pub mod get_url;
+pub mod group;
 pub mod group_by;
+pub mod hostname;
 pub mod http_client;
 pub mod include_vars;
 pub mod lineinfile;
 pub mod lineinfile_edit;
-#[cfg(test)]
-mod net_ssh_tests;
+pub mod modprobe;
+pub mod mount;
+pub mod package;
 pub mod pause;
 pub mod ping;
 pub mod py_re;
 pub mod raw;
+pub mod reboot;
 pub mod remote_file;
 pub mod replace;
 pub mod script;
+pub mod service;
 pub mod set_fact;
 pub mod setup;
 mod setup_facts;
@@ -53,6 +64,11 @@ pub mod slurp;
 #[cfg(test)]
 mod ssh_module_tests;
 pub mod stat;
+mod sys_common;
+#[cfg(test)]
+mod sys_lab;
+pub mod sysctl;
+pub mod systemd;
 pub mod tempfile;
 pub mod template;
 pub mod template_vars;
@@ -65,6 +81,7 @@ mod text_ssh_tests;
 pub mod text_edit;
 pub mod unarchive;
 pub mod uri;
+pub mod user;
 pub mod validate;
 pub mod wait_for;
 pub mod wait_for_connection;
