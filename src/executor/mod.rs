@@ -15,6 +15,7 @@ mod loops;
 mod meta;
 pub mod options;
 mod play;
+pub mod preflight;
 pub mod shared;
 pub mod state;
 mod synthetic;
