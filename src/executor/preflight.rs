@@ -96,8 +96,7 @@ pub fn check_task(t: &PlanTask) -> Vec<Error> {
         let help = match name {
             "include_tasks" => "use import_tasks with a file name known before the run".to_string(),
             "include_role" => "use import_role, or roles: on the play".to_string(),
-            _ => "the README's Modules section lists what play runs; listings (--list-tasks, --plan) still work"
-                .to_string(),
+            _ => "replace or remove the task; the README's Modules section lists the modules play runs".to_string(),
         };
         return vec![
             Error::new(
@@ -121,11 +120,9 @@ pub fn check_task(t: &PlanTask) -> Vec<Error> {
                     ErrorKind::TemplatedArguments {
                         module: written.to_string(),
                     },
-                    Some(argument_span(&task.span, &action.span, "args")),
+                    Some(argument_span(&task.span, &action.span, "args", true)),
                 )
-                .with_help(format!(
-                    "write the arguments as a mapping and template the values: {written}: {{ dest: \"{{{{ my_dest }}}}\" }}"
-                )),
+                .with_help("write the arguments as a mapping and template each value (name: \"{{ value }}\")"),
             );
             continue;
         }
@@ -161,15 +158,26 @@ pub fn check_task(t: &PlanTask) -> Vec<Error> {
                 ErrorKind::UnknownArgument {
                     module: written.to_string(),
                     argument: key.clone(),
-                    suggestion: nearest(key, spec.names()),
+                    suggestion: suggest(key, spec),
                     not_yet,
                 },
-                Some(argument_span(&task.span, &action.span, key)),
+                Some(argument_span(&task.span, &action.span, key, false)),
             )
             .with_help(help),
         );
     }
     out
+}
+
+/// The closest argument name; short names swapped by one typo (`mgs`) are too far apart for
+/// the similarity score alone.
+fn suggest(key: &str, spec: &arg_specs::Spec) -> Option<String> {
+    nearest(key, spec.names()).or_else(|| {
+        spec.names()
+            .filter(|n| strsim::osa_distance(key, n) == 1)
+            .min()
+            .map(str::to_string)
+    })
 }
 
 fn is_empty(v: &Value) -> bool {
@@ -181,9 +189,9 @@ fn is_empty(v: &Value) -> bool {
 
 /// Where `key` is written inside the task, when it can be found: on the action's own line
 /// (`copy: src=a dset=b`, `copy: {dset: b}`) or on a line nested deeper than the task's own
-/// keywords. Arguments keep no positions of their own, so this reads the source; anything
-/// unclear points at the action.
-fn argument_span(task: &Span, action: &Span, key: &str) -> Span {
+/// keywords (or, for a task keyword such as `args`, at their level). Arguments keep no
+/// positions of their own, so this reads the source; anything unclear points at the action.
+fn argument_span(task: &Span, action: &Span, key: &str, keyword: bool) -> Span {
     let Ok(pattern) = regex::Regex::new(&format!(r"(?:^|[\s{{,]){}(?:\s*:(?:\s|$)|=)", regex::escape(key))) else {
         return action.clone();
     };
@@ -203,7 +211,7 @@ fn argument_span(task: &Span, action: &Span, key: &str) -> Span {
             break; // the next task, or whatever holds this one
         }
         // Deeper than the task's keywords: under the action or `args:` (or another keyword).
-        let nested = later && indent > key_indent;
+        let nested = later && (indent > key_indent || keyword && indent == key_indent);
         if (line == action.line || nested)
             && let Some(m) = pattern.find(text)
         {
@@ -226,6 +234,7 @@ mod tests {
             &Span::new(src.clone(), task.0, task.1),
             &Span::new(src, action.0, action.1),
             key,
+            key == "args",
         );
         (s.line, s.col)
     }
@@ -244,6 +253,7 @@ mod tests {
             (inline, (1, 7), (1, 7), "dset", (1, 19)),
             (flow, (1, 8), (1, 8), "dset", (1, 23)),
             (args, (1, 7), (2, 7), "dset", (4, 9)),
+            (args, (1, 7), (2, 7), "args", (3, 7)),
             // A key-like line inside a block scalar is taken for the argument: a known limit,
             // and still a place inside the task.
             (content, (1, 7), (1, 7), "dset", (3, 11)),
