@@ -65,8 +65,9 @@ struct Compiled {
 
 /// Run the compiled plays on their hosts.
 fn execute(rc: &RunConfig, compiled: Compiled) -> i32 {
-    if let Err(problems) = crate::executor::preflight::check(&compiled.plans) {
-        return fail(status::ENGINE_ERROR, problems);
+    match crate::executor::preflight::check(&compiled.plans) {
+        Ok(warnings) => warnings.iter().for_each(|w| warn(w)),
+        Err(problems) => return fail(status::ENGINE_ERROR, problems),
     }
     let mut prompt = |p: &str| vault::prompt_password(p);
     let passwords = match cli::ask_passwords(rc, &mut prompt) {

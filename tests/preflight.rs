@@ -122,3 +122,19 @@ fn listings_do_not_check_modules_or_arguments() {
         assert_eq!(o.code, 0, "{listing}: {}", o.stderr);
     }
 }
+
+#[test]
+fn accepted_but_ignored_argument_is_a_warning_not_an_error() {
+    let o = run(
+        "- hosts: web\n  gather_facts: false\n  tasks:\n    - file: {path: /tmp/x, state: directory, setype: tmp_t}\n",
+        &[],
+    );
+    assert!(
+        o.stderr
+            .contains("[WARNING]: site.yml:4:46: 'file' accepts 'setype' but does not act on it yet"),
+        "{}",
+        o.stderr
+    );
+    // The run goes on, and only then meets the host that is not there.
+    assert_eq!(o.code, 4, "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+}

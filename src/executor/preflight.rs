@@ -37,16 +37,22 @@ impl fmt::Display for Problems {
 }
 
 /// Check every task of every play (handlers and health-gate checks included) that the tag
-/// selection lets run.
-pub fn check(plans: &[PlaybookPlan]) -> Result<(), Problems> {
+/// selection lets run. On success, the warnings to show: arguments accepted but not acted on.
+pub fn check(plans: &[PlaybookPlan]) -> Result<Vec<String>, Problems> {
     let mut problems: Vec<Error> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
     for pb in plans {
         for play in &pb.plays {
             let t = &play.tree;
             let lists = t.sections.iter().map(|(_, n)| n).chain([&t.handlers, &t.gate_checks]);
             for nodes in lists {
                 walk(nodes, &mut |task| {
+                    for w in no_effect(task) {
+                        if !warnings.contains(&w) {
+                            warnings.push(w);
+                        }
+                    }
                     for e in check_task(task) {
                         // A role used twice holds the same tasks twice: report each once.
                         let key = e.to_string();
@@ -60,7 +66,7 @@ pub fn check(plans: &[PlaybookPlan]) -> Result<(), Problems> {
         }
     }
     if problems.is_empty() {
-        Ok(())
+        Ok(warnings)
     } else {
         Err(Problems(problems))
     }
@@ -167,6 +173,29 @@ pub fn check_task(t: &PlanTask) -> Vec<Error> {
         );
     }
     out
+}
+
+/// Arguments the task gives that its module accepts but does not act on yet.
+fn no_effect(t: &PlanTask) -> Vec<String> {
+    let action = &t.task.action;
+    let Some(spec) = arg_specs::lookup(action.module.name) else {
+        return Vec::new();
+    };
+    if !t.selected || implementation(action.module.name).is_none() {
+        return Vec::new();
+    }
+    action
+        .args
+        .iter()
+        .filter(|(k, v)| spec.no_effect.contains(&k.as_str()) && !is_empty(v))
+        .map(|(k, _)| {
+            let at = argument_span(&t.task.span, &action.span, k, false);
+            format!(
+                "{at}: '{}' accepts '{k}' but does not act on it yet; the host may differ from what Ansible would leave",
+                action.written
+            )
+        })
+        .collect()
 }
 
 /// The closest argument name; short names swapped by one typo (`mgs`) are too far apart for

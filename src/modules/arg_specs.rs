@@ -18,11 +18,30 @@ pub struct Spec {
     pub args: &'static [&'static str],
     /// Arguments ansible-core documents that this engine does not read yet.
     pub not_yet: &'static [&'static str],
+    /// Accepted (a playbook using them still runs) but not acted on yet, so the host may end up
+    /// differently than Ansible would leave it: a task giving one gets a warning.
+    pub no_effect: &'static [&'static str],
 }
 
 const fn spec(module: &'static str, args: &'static [&'static str], not_yet: &'static [&'static str]) -> Spec {
-    Spec { module, args, not_yet }
+    Spec {
+        module,
+        args,
+        not_yet,
+        no_effect: &[],
+    }
 }
+
+impl Spec {
+    const fn no_effect(self, names: &'static [&'static str]) -> Spec {
+        Spec {
+            no_effect: names,
+            ..self
+        }
+    }
+}
+
+const SELINUX_AND_ATTRIBUTES: &[&str] = &["attributes", "selevel", "serole", "setype", "seuser"];
 
 /// Modules that run today: the implemented table plus the actions the executor runs itself.
 /// Sorted by module name and unique (a test keeps it so).
@@ -74,7 +93,18 @@ pub static SPECS: &[Spec] = &[
             "validate",
         ],
         &["attr"],
-    ),
+    )
+    .no_effect(&[
+        "attributes",
+        "checksum",
+        "decrypt",
+        "follow",
+        "local_follow",
+        "selevel",
+        "serole",
+        "setype",
+        "seuser",
+    ]),
     spec("debug", &["msg", "var", "verbosity"], &[]),
     spec("fail", &["msg"], &[]),
     spec(
@@ -103,7 +133,8 @@ pub static SPECS: &[Spec] = &[
             "unsafe_writes",
         ],
         &["attr"],
-    ),
+    )
+    .no_effect(SELINUX_AND_ATTRIBUTES),
     spec("group_by", &["key", "parents"], &[]),
     spec(
         "include_vars",
@@ -121,7 +152,8 @@ pub static SPECS: &[Spec] = &[
             "name",
         ],
         &[],
-    ),
+    )
+    .no_effect(&["hash_behaviour"]),
     spec(
         "lineinfile",
         &[
@@ -153,7 +185,8 @@ pub static SPECS: &[Spec] = &[
             "value",
         ],
         &["attr"],
-    ),
+    )
+    .no_effect(SELINUX_AND_ATTRIBUTES),
     spec("pause", &["echo", "minutes", "prompt", "seconds"], &[]),
     spec("ping", &["data"], &[]),
     spec("raw", &[FREE_FORM, "executable"], &[]),
@@ -161,13 +194,15 @@ pub static SPECS: &[Spec] = &[
         "script",
         &[FREE_FORM, "chdir", "cmd", "creates", "decrypt", "executable", "removes"],
         &[],
-    ),
+    )
+    .no_effect(&["decrypt"]),
     spec("set_fact", &[ANY, "cacheable"], &[]),
     spec(
         "setup",
         &["fact_path", "filter", "gather_subset", "gather_timeout"],
         &[],
-    ),
+    )
+    .no_effect(&["fact_path"]),
     spec(
         "shell",
         &[
@@ -239,7 +274,19 @@ pub static SPECS: &[Spec] = &[
             "variable_start_string",
         ],
         &["attr"],
-    ),
+    )
+    .no_effect(&[
+        "attributes",
+        "checksum",
+        "decrypt",
+        "follow",
+        "local_follow",
+        "remote_src",
+        "selevel",
+        "serole",
+        "setype",
+        "seuser",
+    ]),
     spec(
         "wait_for_connection",
         &["connect_timeout", "delay", "sleep", "timeout"],

@@ -21,6 +21,13 @@ fn tables_are_sorted_unique_and_disjoint() {
             for n in s.not_yet {
                 assert!(!s.args.contains(n), "{}: {n} is both supported and not yet", s.module);
             }
+            for n in s.no_effect {
+                assert!(
+                    s.args.contains(n),
+                    "{}: {n} has no effect but is not accepted",
+                    s.module
+                );
+            }
         }
     }
     for s in IN_PROGRESS {
