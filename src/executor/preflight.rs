@@ -86,7 +86,7 @@ fn walk(nodes: &[PlanNode], visit: &mut dyn FnMut(&PlanTask)) {
 }
 
 /// The problems of one task, as the executor would meet them.
-pub fn check_task(t: &PlanTask) -> Vec<Error> {
+fn check_task(t: &PlanTask) -> Vec<Error> {
     // The executor skips these too (play.rs `run_task`).
     if !t.selected || t.role.as_ref().is_some_and(|r| r.duplicate) {
         return Vec::new();
