@@ -66,7 +66,7 @@ struct Compiled {
 /// Run the compiled plays on their hosts.
 fn execute(rc: &RunConfig, compiled: Compiled) -> i32 {
     match crate::executor::preflight::check(&compiled.plans) {
-        Ok(warnings) => warnings.iter().for_each(|w| warn(w)),
+        Ok(warnings) => warnings.iter().for_each(warn),
         Err(problems) => return fail(status::ENGINE_ERROR, problems),
     }
     let mut prompt = |p: &str| vault::prompt_password(p);

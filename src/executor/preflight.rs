@@ -275,7 +275,9 @@ mod tests {
         let flow = "    - {copy: {src: a, dset: b}}\n";
         let args = "    - name: x\n      copy:\n      args:\n        dset: b\n";
         let content = "    - copy:\n        content: |\n          dset: in the text\n        dset: /x\n";
-        let cases: &[(&str, (u32, u32), (u32, u32), &str, (u32, u32))] = &[
+        type At = (u32, u32);
+        // (source, task at, action at, key, where the key is reported)
+        let cases: &[(&str, At, At, &str, At)] = &[
             // The task's name is a keyword, not the argument; the next task is not searched.
             (block, (3, 7), (4, 7), "dset", (6, 9)),
             (block, (3, 7), (4, 7), "nope", (4, 7)),
