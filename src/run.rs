@@ -68,6 +68,10 @@ struct Compiled {
 
 /// Run the compiled plays on their hosts.
 fn execute(rc: &RunConfig, compiled: Compiled, command_line: &[String]) -> i32 {
+    match crate::executor::preflight::check(&compiled.plans) {
+        Ok(warnings) => warnings.iter().for_each(warn),
+        Err(problems) => return fail(status::ENGINE_ERROR, problems),
+    }
     let mut prompt = |p: &str| vault::prompt_password(p);
     let passwords = match cli::ask_passwords(rc, &mut prompt) {
         Ok(p) => p,

@@ -17,6 +17,7 @@ mod loops;
 mod meta;
 pub mod options;
 mod play;
+pub mod preflight;
 pub mod resume;
 pub mod shared;
 pub mod state;

@@ -5,6 +5,7 @@
 //! their code. A module first asks the host what is there, then changes only what differs, so
 //! check mode and `changed` fall out of the same code path.
 
+pub mod arg_specs;
 pub mod args;
 pub mod context;
 pub mod registry;

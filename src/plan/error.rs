@@ -22,6 +22,21 @@ pub enum ErrorKind {
     RoleCycle { chain: Vec<String> },
     /// A role reference whose role was not loaded with the playbook (an engine bug).
     RoleNotLoaded { name: String },
+    /// A task names a module this engine does not run yet.
+    ModuleNotImplemented { module: String },
+    /// A task gives a module an argument it does not take (`not_yet`: Ansible's module takes
+    /// it, this engine does not read it yet).
+    UnknownArgument {
+        module: String,
+        argument: String,
+        suggestion: Option<String>,
+        not_yet: bool,
+    },
+    /// Free text given to a module that takes only `key=value` arguments.
+    FreeFormNotTaken { module: String },
+    /// Arguments written as one template (`args: "{{ x }}"`): their names are unknown until
+    /// the run, so they cannot be checked before it.
+    TemplatedArguments { module: String },
     /// Anything the syntax stage reported while the plan loaded more files.
     Syntax(Box<crate::syntax::Error>),
 }
@@ -48,6 +63,31 @@ impl Error {
             }
             ErrorKind::RoleNotLoaded { name } => {
                 format!("role '{name}' was not loaded with the playbook")
+            }
+            ErrorKind::ModuleNotImplemented { module } => {
+                format!("module '{module}' is not implemented by play yet")
+            }
+            ErrorKind::UnknownArgument {
+                module,
+                argument,
+                suggestion,
+                not_yet,
+            } => {
+                let mut m = if *not_yet {
+                    format!("module '{module}' does not support the argument '{argument}' yet")
+                } else {
+                    format!("module '{module}' has no argument '{argument}'")
+                };
+                if let Some(s) = suggestion {
+                    m.push_str(&format!("; did you mean '{s}'?"));
+                }
+                m
+            }
+            ErrorKind::FreeFormNotTaken { module } => {
+                format!("module '{module}' takes no free-form text, only key=value arguments")
+            }
+            ErrorKind::TemplatedArguments { module } => {
+                format!("the arguments of '{module}' are one template, so they cannot be checked before the run")
             }
             ErrorKind::Syntax(e) => e.to_string(),
         }
