@@ -234,3 +234,30 @@ fn wait_for_connection_reconnects_after_the_session_is_lost() {
         out.stdout
     );
 }
+
+#[test]
+fn module_assertions_that_pass_under_ansible_core_pass_over_ssh() {
+    let hosts = SshHosts::start(&["n1"]);
+    let dir = project(&hosts, "");
+    let book = support::fixture("playbooks/modules/assertions.yml");
+    let work = tempfile::tempdir().expect("tempdir");
+    let work_var = format!("work={}", work.path().display());
+    let out = play(
+        dir.path(),
+        &[
+            book.to_str().unwrap_or_default(),
+            "-i",
+            "hosts.yml",
+            "-e",
+            &work_var,
+            "-e",
+            "engine=play",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        recap_line(&out.stdout, "n1").contains("ok=20   changed=6"),
+        "{}",
+        out.stdout
+    );
+}
