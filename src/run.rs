@@ -33,6 +33,10 @@ pub mod status {
 
 pub fn run(args: Vec<OsString>) -> i32 {
     let command_line: Vec<String> = args.iter().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    // `play runs [PLAYBOOK] [RUN_ID]`: the journals, not a playbook run.
+    if command_line.first().map(String::as_str) == Some("runs") && !std::path::Path::new("runs").is_file() {
+        return runs_command(&command_line[1..]);
+    }
     let opts = match cli::parse_args(args) {
         Ok(o) => o,
         Err(e) => {
@@ -115,7 +119,7 @@ fn execute(rc: &RunConfig, compiled: Compiled, command_line: &[String]) -> i32 {
     let digests = run_digests(rc);
     let resume = match &rc.resume {
         None => ResumeState::default(),
-        Some(id) => match load_resume(&runs_dir, id, &digests, rc.force_resume) {
+        Some(id) => match load_resume(&runs_dir, &first.display().to_string(), id, &digests, rc.force_resume) {
             Ok(r) => r,
             Err(message) => return fail(status::ENGINE_ERROR, message),
         },
@@ -184,6 +188,28 @@ fn execute(rc: &RunConfig, compiled: Compiled, command_line: &[String]) -> i32 {
     code
 }
 
+/// `play runs [PLAYBOOK] [RUN_ID]`: list the playbook's recent runs, or show one.
+fn runs_command(args: &[String]) -> i32 {
+    let playbook = args
+        .first()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("site.yml"));
+    let dir = journal::runs_dir(&playbook);
+    let name = playbook.display().to_string();
+    match args.get(1) {
+        None => print!("{}", crate::output::runs_view::runs_table(&dir, &name)),
+        Some(id) if id == "latest" => match crate::output::runs_view::runs_of(&dir, &name).first() {
+            Some(p) => print!("{}", crate::output::runs_view::run_detail(p)),
+            None => return fail(status::BAD_OPTIONS, format!("no runs of {name} in {}", dir.display())),
+        },
+        Some(id) => match resume::find(&dir, Some(id)) {
+            Some(p) => print!("{}", crate::output::runs_view::run_detail(&p)),
+            None => return fail(status::BAD_OPTIONS, format!("no run '{id}' in {}", dir.display())),
+        },
+    }
+    status::OK
+}
+
 /// The command line as given, without an earlier `--resume`, quoted for a shell.
 fn resume_command(args: &[String]) -> String {
     let mut out = Vec::new();
@@ -226,8 +252,19 @@ fn run_digests(rc: &RunConfig) -> crate::value::Map {
 
 /// The earlier run to continue, refusing when its playbook or inventory changed (unless
 /// `--force-resume`).
-fn load_resume(dir: &std::path::Path, id: &str, now: &crate::value::Map, force: bool) -> Result<ResumeState, String> {
-    let Some(path) = resume::find(dir, Some(id)) else {
+fn load_resume(
+    dir: &std::path::Path,
+    playbook: &str,
+    id: &str,
+    now: &crate::value::Map,
+    force: bool,
+) -> Result<ResumeState, String> {
+    let found = if id == "latest" {
+        crate::output::runs_view::runs_of(dir, playbook).into_iter().next()
+    } else {
+        resume::find(dir, Some(id))
+    };
+    let Some(path) = found else {
         return Err(format!(
             "--resume: no run {} in {}\n  = help: run the playbook once without --resume; journals are kept in that directory",
             if id == "latest" {

@@ -68,6 +68,15 @@ fn a_failed_rollout_resumes_at_the_failed_batch_with_earlier_results_restored() 
     );
     assert_eq!(ran(d), ["n1", "n2", "n3"], "batch 4 never started");
 
+    let runs = play(d, &["runs", "site.yml"]);
+    assert!(runs.stdout.contains("failed (exit 2)"), "{}", runs.stdout);
+    let detail = play(d, &["runs", "site.yml", "latest"]);
+    assert!(
+        detail.stdout.contains("play 1 batch 2: done") && detail.stdout.contains("play 1 batch 3: ended with failures"),
+        "{}",
+        detail.stdout
+    );
+
     std::fs::remove_file(d.join("fail-n3")).expect("fix the fault");
     let second = play(d, &["site.yml", "-i", "hosts.yml", "--resume"]);
     assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);

@@ -9,3 +9,4 @@ pub mod listing;
 pub mod plan_view;
 pub mod pyjson;
 pub mod reporter;
+pub mod runs_view;
