@@ -33,8 +33,6 @@ mod file_link;
 mod file_recurse;
 #[cfg(test)]
 mod file_tests;
-#[cfg(test)]
-mod net_ssh_tests;
 pub mod find;
 pub mod find_walk;
 pub mod get_url;
@@ -47,6 +45,8 @@ pub mod lineinfile;
 pub mod lineinfile_edit;
 pub mod modprobe;
 pub mod mount;
+#[cfg(test)]
+mod net_ssh_tests;
 pub mod package;
 pub mod pause;
 pub mod ping;
@@ -77,9 +77,9 @@ pub mod template_vars;
 mod test_http;
 #[cfg(test)]
 mod test_support;
+pub mod text_edit;
 #[cfg(test)]
 mod text_ssh_tests;
-pub mod text_edit;
 pub mod unarchive;
 pub mod uri;
 pub mod user;
