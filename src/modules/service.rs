@@ -38,13 +38,8 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
         if state.is_none() && enabled.is_none() {
             return Ok(Outcome::fail("Neither 'state' nor 'enabled' set"));
         }
-        for k in ["pattern", "arguments", "args", "runlevel", "sleep"] {
-            if a.get(k).is_some() {
-                return Ok(Outcome::fail(format!(
-                    "{k} is not supported by the systemd service manager"
-                )));
-            }
-        }
+        // pattern, arguments/args, runlevel and sleep are dropped, as Ansible's service action
+        // drops them (with a warning) when the host's manager is systemd.
         let use_ = try_arg!(a.str("use")).unwrap_or_else(|| "auto".into());
         let manager = if use_ == "auto" {
             let out = sc::run_line(ctx, "if command -v systemctl >/dev/null 2>&1 && { [ -d /run/systemd/system ] || systemctl show --property=Version >/dev/null 2>&1; }; then echo systemd; fi").await?;
