@@ -16,6 +16,17 @@ pub struct Journal {
     file: std::fs::File,
 }
 
+/// Journals kept per directory; older ones are removed when a run starts.
+const KEEP_RUNS: usize = 200;
+
+/// Remove all but the newest `keep - 1` journals (the run starting now makes `keep`).
+fn prune(dir: &Path, keep: usize) {
+    let runs = crate::output::runs_view::list(dir);
+    for old in runs.iter().skip(keep.saturating_sub(1)) {
+        let _ = std::fs::remove_file(old);
+    }
+}
+
 /// Where journals of runs of `playbook` live.
 pub fn runs_dir(playbook: &Path) -> PathBuf {
     if let Some(dir) = std::env::var_os("PLAY_STATE_DIR").filter(|d| !d.is_empty()) {
@@ -69,6 +80,7 @@ impl Journal {
     /// Create the journal and write its first line.
     pub fn create(dir: &Path, run_id: &str, header: Map) -> std::io::Result<Journal> {
         std::fs::create_dir_all(dir)?;
+        prune(dir, KEEP_RUNS);
         let path = dir.join(format!("{run_id}.jsonl"));
         let file = std::fs::OpenOptions::new().create_new(true).append(true).open(&path)?;
         let mut j = Journal { path, file };
