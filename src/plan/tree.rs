@@ -6,7 +6,7 @@ use super::roles::{RoleExpander, RoleInstance};
 use super::tags::TagFilter;
 use super::{Error, ErrorKind, Result};
 use crate::syntax::Span;
-use crate::syntax::playbook::{ImportTarget, Keywords, Play, Spanned, Task, TaskItem};
+use crate::syntax::playbook::{ImportTarget, Keywords, Play, RoleStore, Spanned, Task, TaskItem};
 use crate::value::{Map, Value};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -134,6 +134,74 @@ pub fn tag_list(v: &Value) -> Vec<String> {
             .collect(),
         other => vec![other.to_string()],
     }
+}
+
+/// What an include hands to the tasks it brings in at run time.
+#[derive(Clone, Debug, Default)]
+pub struct IncludeCtx {
+    /// `apply:` keywords: its `tags` tag the included tasks, its `when` guards them, the rest
+    /// are inherited as block keywords would be.
+    pub apply: Keywords,
+    pub apply_when: Vec<Spanned<Value>>,
+    /// Variables of the include (its `vars:`, then the loop item), outermost first.
+    pub vars: Vec<Arc<Map>>,
+    /// The role the included tasks belong to: the include's own, or the included role.
+    pub role: Option<Arc<RoleInstance>>,
+}
+
+impl IncludeCtx {
+    /// The context the included tasks stand in: what the include itself inherited (its own
+    /// tags and `when` are not passed down, as Ansible does for dynamic includes).
+    fn ctx(&self, parent: &PlanTask) -> Ctx {
+        let own: BTreeSet<String> = parent
+            .task
+            .keywords
+            .get("tags")
+            .map(|t| tag_list(&t.value).into_iter().collect())
+            .unwrap_or_default();
+        let base = Ctx {
+            tags: parent.tags.difference(&own).cloned().collect(),
+            when: parent.inherited_when.clone(),
+            role: self.role.clone(),
+            keywords: parent.inherited.clone(),
+            vars: parent.block_vars.iter().chain(&self.vars).cloned().collect(),
+        };
+        base.with_keywords(&self.apply, &self.apply_when)
+    }
+}
+
+/// Plan nodes for tasks an `include_tasks` loaded at run time, under the include's context.
+/// `store` holds the roles those tasks import.
+pub fn included_nodes(
+    items: &[TaskItem],
+    parent: &PlanTask,
+    inc: &IncludeCtx,
+    store: &RoleStore,
+    filter: &TagFilter,
+) -> Result<Vec<PlanNode>> {
+    let mut b = TreeBuilder::new(RoleExpander::new(store)?, filter);
+    b.items(items, &inc.ctx(parent))
+}
+
+/// Tasks and handlers of a role an `include_role` brought in (dependencies first), under the
+/// include's context. `store` holds the role and what it depends on.
+pub fn included_role_nodes(
+    role: &crate::syntax::role::RoleRef,
+    allow_duplicates: bool,
+    parent: &PlanTask,
+    inc: &IncludeCtx,
+    store: &RoleStore,
+    filter: &TagFilter,
+) -> Result<(Vec<PlanNode>, Vec<PlanNode>)> {
+    let mut b = TreeBuilder::new(RoleExpander::new(store)?, filter);
+    let ctx = inc.ctx(parent);
+    let (mut tasks, mut handlers) = (Vec::new(), Vec::new());
+    for inst in b.roles.import_role(role, allow_duplicates)? {
+        let (t, h) = b.role(inst, &ctx)?;
+        tasks.extend(t);
+        handlers.extend(h);
+    }
+    Ok((tasks, handlers))
 }
 
 /// Builds the tree of one play.
