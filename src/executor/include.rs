@@ -300,7 +300,15 @@ fn target(runner: &PlayRunner<'_>, t: &PlanTask, vars: &Arc<dyn Vars>, loader: &
         return match candidates.iter().find(|p| p.is_file()) {
             Some(p) => Ok(Target::File(p.canonicalize().unwrap_or_else(|_| p.clone()))),
             None => {
-                let searched: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+                let searched: Vec<String> = candidates
+                    .iter()
+                    .map(|p| {
+                        std::path::absolute(p)
+                            .unwrap_or_else(|_| p.clone())
+                            .display()
+                            .to_string()
+                    })
+                    .collect();
                 let mut r = Map::new();
                 r.insert("changed".into(), Value::Bool(false));
                 r.insert("failed".into(), Value::Bool(true));
@@ -308,7 +316,7 @@ fn target(runner: &PlayRunner<'_>, t: &PlanTask, vars: &Arc<dyn Vars>, loader: &
                 r.insert(
                     "reason".into(),
                     Value::str(format!(
-                        "Could not find or access '{name}' (searched {}), included at {}",
+                        "Could not find or access '{name}' on the controller (searched {}); included at {}",
                         searched.join(", "),
                         task_place(t)
                     )),
