@@ -341,3 +341,58 @@ fn label(task: &Task, role: Option<&RoleInstance>) -> String {
         _ => name,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::playbook::load_playbook;
+    use crate::syntax::role::RoleSearch;
+
+    #[test]
+    fn included_tasks_take_inherited_tags_and_when_but_not_the_includes_own() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let site = "- hosts: all\n  tags: [play]\n  tasks:\n    - block:\n        - include_tasks: x.yml\n          tags: [inc]\n          when: own\n      when: outer\n";
+        let inc = "- hosts: all\n  tasks:\n    - debug: msg=a\n      tags: [mine]\n";
+        std::fs::write(dir.path().join("site.yml"), site).expect("write");
+        std::fs::write(dir.path().join("inc.yml"), inc).expect("write");
+        let search = RoleSearch::default();
+        let pb = load_playbook(&dir.path().join("site.yml"), &search).expect("loads");
+        let items = load_playbook(&dir.path().join("inc.yml"), &search).expect("loads");
+        let filter = TagFilter::new(&[], &[]);
+        let expander = RoleExpander::new(&pb.roles).expect("no cycles");
+        let tree = TreeBuilder::new(expander, &filter).build(&pb.plays[0]).expect("builds");
+        let parent = tree.listed_tasks()[0].clone();
+        let tags = |apply: Keywords| {
+            let inc = IncludeCtx {
+                apply,
+                ..IncludeCtx::default()
+            };
+            let nodes = included_nodes(&items.plays[0].tasks, &parent, &inc, &items.roles, &filter).expect("builds");
+            match nodes.first() {
+                Some(PlanNode::Task(t)) => {
+                    let when: Vec<String> = t.inherited_when.iter().map(|w| w.value.to_string()).collect();
+                    (t.tags.iter().cloned().collect::<Vec<_>>(), when)
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        let mut apply = Keywords::default();
+        apply.insert(
+            "tags",
+            Spanned {
+                value: Value::str("applied"),
+                span: parent.task.span.clone(),
+            },
+        );
+        // (apply, tags of the included task, conditions it inherits)
+        let cases: Vec<(Keywords, Vec<&str>, Vec<&str>)> = vec![
+            (Keywords::default(), vec!["mine", "play"], vec!["outer"]),
+            (apply, vec!["applied", "mine", "play"], vec!["outer"]),
+        ];
+        for (apply, want_tags, want_when) in cases {
+            let (got_tags, got_when) = tags(apply);
+            assert_eq!(got_tags, want_tags);
+            assert_eq!(got_when, want_when);
+        }
+    }
+}
