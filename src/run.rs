@@ -107,6 +107,7 @@ fn execute(rc: &RunConfig, compiled: Compiled, command_line: &[String]) -> i32 {
         connection_password: secret(&passwords.connection),
         tags: rc.tags.clone(),
         skip_tags: rc.skip_tags.clone(),
+        roles_path: rc.roles_path.clone(),
         retry_files: true,
     };
     let user_sink: Box<dyn crate::output::events::Sink> = if rc.json_output {

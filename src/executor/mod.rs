@@ -9,6 +9,7 @@ mod effects;
 mod env_connection;
 mod gates;
 mod handlers;
+mod include;
 pub mod interrupt;
 pub mod inventory;
 pub mod jobs;

@@ -28,6 +28,8 @@ pub struct RunOptions {
     pub connection_password: Option<Secret>,
     pub tags: Vec<String>,
     pub skip_tags: Vec<String>,
+    /// `roles_path`: where `include_role` looks for roles while the run goes.
+    pub roles_path: Vec<std::path::PathBuf>,
     /// Write `<playbook>.retry` beside the playbook when hosts failed.
     pub retry_files: bool,
 }
@@ -56,6 +58,7 @@ impl Default for RunOptions {
             connection_password: None,
             tags: Vec::new(),
             skip_tags: Vec::new(),
+            roles_path: Vec::new(),
             retry_files: false,
         }
     }

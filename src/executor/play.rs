@@ -39,6 +39,8 @@ pub struct BatchState {
     pub end_play: bool,
     /// Set when the run must stop.
     pub abort: Option<String>,
+    /// How many includes deep the tasks running now are.
+    pub include_depth: usize,
 }
 
 pub struct PlayRunner<'a> {
@@ -237,6 +239,10 @@ impl PlayRunner<'_> {
                     PlanNode::Task(t) => {
                         if t.task.action.module.name == "meta" {
                             active = super::meta::run_meta(self, pvars, t, active, state, handlers).await;
+                            continue;
+                        }
+                        if super::include::is_include(t) {
+                            active = super::include::run_include(self, pvars, t, active, state, handlers, top).await;
                             continue;
                         }
                         let outcomes = self.run_task(pvars, t, &active, false, state).await;
@@ -446,7 +452,14 @@ impl PlayRunner<'_> {
                 });
             }
         }
-        for o in &outcomes {
+        self.count(&outcomes);
+        super::effects::apply(&self.shared, t, &outcomes);
+        outcomes
+    }
+
+    /// Add results to the hosts' recap counters.
+    pub fn count(&self, outcomes: &[HostOutcome]) {
+        for o in outcomes {
             self.shared.state.update(&o.host, |s| match o.status {
                 Status::Ok => s.stats.ok += 1,
                 Status::Changed => {
@@ -463,12 +476,10 @@ impl PlayRunner<'_> {
                 Status::Unreachable => s.stats.unreachable += 1,
             });
         }
-        super::effects::apply(&self.shared, t, &outcomes);
-        outcomes
     }
 
     /// The task's name as shown: templated with the first host's variables when it can be.
-    fn task_label(&self, pvars: &Arc<PlayVars>, t: &PlanTask, hosts: &[String]) -> String {
+    pub fn task_label(&self, pvars: &Arc<PlayVars>, t: &PlanTask, hosts: &[String]) -> String {
         let Some(name) = t.task.name.as_ref().and_then(|n| n.value.as_str().map(str::to_string)) else {
             return t.label.clone();
         };

@@ -14,8 +14,10 @@ use crate::value::Value;
 use std::fmt;
 
 /// Actions the executor runs itself instead of a module (play.rs runs `meta`, action.rs runs
-/// `async_status`). `meta` takes free text the executor reads, so it is not checked here.
-const EXECUTOR_ACTIONS: &[&str] = &["async_status", "meta"];
+/// `async_status`, include.rs the includes). `meta` takes free text the executor reads, so it
+/// is not checked here; what an include brings in is known only at run time, so it is not
+/// walked either.
+const EXECUTOR_ACTIONS: &[&str] = &["async_status", "include_role", "include_tasks", "meta"];
 
 /// Every problem found, in run order; one task may have several.
 #[derive(Debug)]
@@ -99,11 +101,7 @@ fn check_task(t: &PlanTask) -> Vec<Error> {
         return Vec::new();
     }
     if implementation(name).is_none() && !EXECUTOR_ACTIONS.contains(&name) {
-        let help = match name {
-            "include_tasks" => "use import_tasks with a file name known before the run".to_string(),
-            "include_role" => "use import_role, or roles: on the play".to_string(),
-            _ => "replace or remove the task; the README's Modules section lists the modules play runs".to_string(),
-        };
+        let help = "replace or remove the task; the README's Modules section lists the modules play runs";
         return vec![
             Error::new(
                 ErrorKind::ModuleNotImplemented {

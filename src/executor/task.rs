@@ -516,7 +516,7 @@ pub fn censor(r: &Map, no_log: bool) -> Map {
 }
 
 impl LoopItem {
-    fn label(&self, templar: &crate::template::Templar, vars: &Arc<dyn Vars>) -> String {
+    pub fn label(&self, templar: &crate::template::Templar, vars: &Arc<dyn Vars>) -> String {
         match &self.label {
             Some(l) => match templar.render_value(l, vars) {
                 Ok(v) => display_item(&v),

@@ -94,6 +94,13 @@ pub enum Event {
         handler: bool,
     },
     Result(HostResult),
+    /// An `include_tasks`/`include_role` brought in `what` (a file's path, a role's name)
+    /// for `hosts` (with the loop item's label when it loops).
+    Included {
+        what: String,
+        hosts: Vec<String>,
+        item: Option<String>,
+    },
     /// An `until` loop or a gate going round again.
     Retry {
         host: String,

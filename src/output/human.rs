@@ -226,6 +226,13 @@ impl Sink for Human {
                 self.line(&banner(&format!("{kind} [{name}]")));
             }
             Event::Result(r) => self.result(r),
+            Event::Included { what, hosts, item } => {
+                let mut t = format!("included: {what} for {}", hosts.join(", "));
+                if let Some(i) = item {
+                    t.push_str(&format!(" => (item={i})"));
+                }
+                self.line(&t);
+            }
             Event::Retry {
                 host,
                 task,

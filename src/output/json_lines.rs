@@ -101,6 +101,14 @@ pub fn to_json(event: &Event) -> Value {
                 ("result", Value::Map(r.result.clone())),
             ],
         ),
+        Event::Included { what, hosts, item } => obj(
+            "included",
+            vec![
+                ("what", Value::str(what.clone())),
+                ("hosts", strs(hosts)),
+                ("item", item.clone().map(Value::Str).unwrap_or(Value::Null)),
+            ],
+        ),
         Event::Retry {
             host,
             task,

@@ -6,7 +6,7 @@ use super::roles::{RoleExpander, RoleInstance};
 use super::tags::TagFilter;
 use super::{Error, ErrorKind, Result};
 use crate::syntax::Span;
-use crate::syntax::playbook::{ImportTarget, Keywords, Play, Spanned, Task, TaskItem};
+use crate::syntax::playbook::{ImportTarget, Keywords, Play, RoleStore, Spanned, Task, TaskItem};
 use crate::value::{Map, Value};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -134,6 +134,74 @@ pub fn tag_list(v: &Value) -> Vec<String> {
             .collect(),
         other => vec![other.to_string()],
     }
+}
+
+/// What an include hands to the tasks it brings in at run time.
+#[derive(Clone, Debug, Default)]
+pub struct IncludeCtx {
+    /// `apply:` keywords: its `tags` tag the included tasks, its `when` guards them, the rest
+    /// are inherited as block keywords would be.
+    pub apply: Keywords,
+    pub apply_when: Vec<Spanned<Value>>,
+    /// Variables of the include (its `vars:`, then the loop item), outermost first.
+    pub vars: Vec<Arc<Map>>,
+    /// The role the included tasks belong to: the include's own, or the included role.
+    pub role: Option<Arc<RoleInstance>>,
+}
+
+impl IncludeCtx {
+    /// The context the included tasks stand in: what the include itself inherited (its own
+    /// tags and `when` are not passed down, as Ansible does for dynamic includes).
+    fn ctx(&self, parent: &PlanTask) -> Ctx {
+        let own: BTreeSet<String> = parent
+            .task
+            .keywords
+            .get("tags")
+            .map(|t| tag_list(&t.value).into_iter().collect())
+            .unwrap_or_default();
+        let base = Ctx {
+            tags: parent.tags.difference(&own).cloned().collect(),
+            when: parent.inherited_when.clone(),
+            role: self.role.clone(),
+            keywords: parent.inherited.clone(),
+            vars: parent.block_vars.iter().chain(&self.vars).cloned().collect(),
+        };
+        base.with_keywords(&self.apply, &self.apply_when)
+    }
+}
+
+/// Plan nodes for tasks an `include_tasks` loaded at run time, under the include's context.
+/// `store` holds the roles those tasks import.
+pub fn included_nodes(
+    items: &[TaskItem],
+    parent: &PlanTask,
+    inc: &IncludeCtx,
+    store: &RoleStore,
+    filter: &TagFilter,
+) -> Result<Vec<PlanNode>> {
+    let mut b = TreeBuilder::new(RoleExpander::new(store)?, filter);
+    b.items(items, &inc.ctx(parent))
+}
+
+/// Tasks and handlers of a role an `include_role` brought in (dependencies first), under the
+/// include's context. `store` holds the role and what it depends on.
+pub fn included_role_nodes(
+    role: &crate::syntax::role::RoleRef,
+    allow_duplicates: bool,
+    parent: &PlanTask,
+    inc: &IncludeCtx,
+    store: &RoleStore,
+    filter: &TagFilter,
+) -> Result<(Vec<PlanNode>, Vec<PlanNode>)> {
+    let mut b = TreeBuilder::new(RoleExpander::new(store)?, filter);
+    let ctx = inc.ctx(parent);
+    let (mut tasks, mut handlers) = (Vec::new(), Vec::new());
+    for inst in b.roles.import_role(role, allow_duplicates)? {
+        let (t, h) = b.role(inst, &ctx)?;
+        tasks.extend(t);
+        handlers.extend(h);
+    }
+    Ok((tasks, handlers))
 }
 
 /// Builds the tree of one play.
@@ -271,5 +339,60 @@ fn label(task: &Task, role: Option<&RoleInstance>) -> String {
     match role {
         Some(r) if task.action.module.name != "include_role" => format!("{} : {}", r.via.name, name),
         _ => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::playbook::load_playbook;
+    use crate::syntax::role::RoleSearch;
+
+    #[test]
+    fn included_tasks_take_inherited_tags_and_when_but_not_the_includes_own() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let site = "- hosts: all\n  tags: [play]\n  tasks:\n    - block:\n        - include_tasks: x.yml\n          tags: [inc]\n          when: own\n      when: outer\n";
+        let inc = "- hosts: all\n  tasks:\n    - debug: msg=a\n      tags: [mine]\n";
+        std::fs::write(dir.path().join("site.yml"), site).expect("write");
+        std::fs::write(dir.path().join("inc.yml"), inc).expect("write");
+        let search = RoleSearch::default();
+        let pb = load_playbook(&dir.path().join("site.yml"), &search).expect("loads");
+        let items = load_playbook(&dir.path().join("inc.yml"), &search).expect("loads");
+        let filter = TagFilter::new(&[], &[]);
+        let expander = RoleExpander::new(&pb.roles).expect("no cycles");
+        let tree = TreeBuilder::new(expander, &filter).build(&pb.plays[0]).expect("builds");
+        let parent = tree.listed_tasks()[0].clone();
+        let tags = |apply: Keywords| {
+            let inc = IncludeCtx {
+                apply,
+                ..IncludeCtx::default()
+            };
+            let nodes = included_nodes(&items.plays[0].tasks, &parent, &inc, &items.roles, &filter).expect("builds");
+            match nodes.first() {
+                Some(PlanNode::Task(t)) => {
+                    let when: Vec<String> = t.inherited_when.iter().map(|w| w.value.to_string()).collect();
+                    (t.tags.iter().cloned().collect::<Vec<_>>(), when)
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        let mut apply = Keywords::default();
+        apply.insert(
+            "tags",
+            Spanned {
+                value: Value::str("applied"),
+                span: parent.task.span.clone(),
+            },
+        );
+        // (apply, tags of the included task, conditions it inherits)
+        let cases: Vec<(Keywords, Vec<&str>, Vec<&str>)> = vec![
+            (Keywords::default(), vec!["mine", "play"], vec!["outer"]),
+            (apply, vec!["applied", "mine", "play"], vec!["outer"]),
+        ];
+        for (apply, want_tags, want_when) in cases {
+            let (got_tags, got_when) = tags(apply);
+            assert_eq!(got_tags, want_tags);
+            assert_eq!(got_when, want_when);
+        }
     }
 }

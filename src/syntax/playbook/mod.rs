@@ -4,7 +4,7 @@
 
 mod action;
 mod ast;
-mod import;
+pub(crate) mod import;
 pub(crate) mod keywords;
 pub mod kv;
 pub(crate) mod loader;
