@@ -47,10 +47,13 @@ impl Target {
     }
 }
 
+/// A loop item's label and the variables it sets.
+type ItemVars = Option<(String, Arc<Map>)>;
+
 /// Hosts including the same target with the same loop item.
 struct Group {
     target: Target,
-    item: Option<(String, Arc<Map>)>,
+    item: ItemVars,
     hosts: Vec<String>,
 }
 
@@ -58,7 +61,7 @@ struct Group {
 enum HostPlan {
     Skip,
     Fail(Map),
-    Include(Vec<(Target, Option<(String, Arc<Map>)>)>),
+    Include(Vec<(Target, ItemVars)>),
 }
 
 /// Run an include on `active`; returns the hosts still running after what it brought in.
@@ -236,7 +239,8 @@ fn plan_host(runner: &PlayRunner<'_>, pvars: &Arc<PlayVars>, t: &PlanTask, host:
             Ok(items) => items
                 .iter()
                 .map(|i| {
-                    let iv: Arc<dyn Vars> = Arc::new(host_scope(shared, pvars, host, Some(t), &[i.vars.clone()]));
+                    let iv: Arc<dyn Vars> =
+                        Arc::new(host_scope(shared, pvars, host, Some(t), std::slice::from_ref(&i.vars)));
                     Some((i.label(&shared.templar, &iv), i.vars.clone()))
                 })
                 .collect(),
