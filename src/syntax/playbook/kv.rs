@@ -136,6 +136,11 @@ pub fn parse_kv(args: &str, free_form: bool, free_form_options: &[&str]) -> Resu
             continue;
         };
         let (key, value) = (&word[..pos], &word[pos + 1..]);
+        // An `=` inside a Jinja expression (`{{ a if x == 'y' else b }}.yml`) is not an option.
+        if key.contains("{{") || key.contains("{%") {
+            raw.push(orig);
+            continue;
+        }
         if free_form && !free_form_options.contains(&key) {
             raw.push(orig);
         } else {
@@ -283,6 +288,16 @@ mod tests {
                 &[("dest", "/tmp/x y"), ("mode", "0644")],
             ),
             ("msg=\"{{ a }} b\"", false, &[("msg", "{{ a }} b")]),
+            (
+                "{{ 'a' if x == 'y' else 'b' }}.yml",
+                false,
+                &[("_raw_params", "{{ 'a' if x == 'y' else 'b' }}.yml")],
+            ),
+            (
+                "\"{{ 'a' if x == 'y' else 'b' }}.yml\"",
+                false,
+                &[("_raw_params", "\"{{ 'a' if x == 'y' else 'b' }}.yml\"")],
+            ),
             (
                 "echo hi chdir=/tmp",
                 true,
