@@ -481,7 +481,11 @@ impl PlayRunner<'_> {
     /// The task's name as shown: templated with the first host's variables when it can be.
     pub fn task_label(&self, pvars: &Arc<PlayVars>, t: &PlanTask, hosts: &[String]) -> String {
         let Some(name) = t.task.name.as_ref().and_then(|n| n.value.as_str().map(str::to_string)) else {
-            return t.label.clone();
+            // Unnamed: the action, with the role in front as ansible-playbook prints it.
+            return match &t.role {
+                Some(r) if !t.label.contains(" : ") => format!("{} : {}", r.via.name, t.label),
+                _ => t.label.clone(),
+            };
         };
         let rendered = if crate::template::Templar::is_template(&name) {
             let vars: Arc<dyn Vars> = Arc::new(host_scope(&self.shared, pvars, &hosts[0], Some(t), &[]));
