@@ -402,7 +402,10 @@ impl PlayRunner<'_> {
             name: label.clone(),
             handler,
         });
-        let first_vars: Arc<dyn Vars> = Arc::new(host_scope(&self.shared, pvars, &hosts[0], Some(t), &[]));
+        let Some(first) = hosts.first() else {
+            return Vec::new();
+        };
+        let first_vars: Arc<dyn Vars> = Arc::new(host_scope(&self.shared, pvars, first, Some(t), &[]));
         // pause and add_host act on the run, not a host: once per batch, as Ansible does.
         let bypass = matches!(t.task.action.module.name, "pause" | "add_host");
         let run_once = bypass || keyword_bool(&self.shared, t, "run_once", &first_vars);
@@ -414,7 +417,7 @@ impl PlayRunner<'_> {
             .and_then(|v| v.value.to_string().parse::<usize>().ok())
             .filter(|n| *n > 0);
         let targets: Vec<String> = if run_once {
-            vec![hosts[0].clone()]
+            vec![first.clone()]
         } else {
             hosts.to_vec()
         };
@@ -487,8 +490,9 @@ impl PlayRunner<'_> {
                 _ => t.label.clone(),
             };
         };
-        let rendered = if crate::template::Templar::is_template(&name) {
-            let vars: Arc<dyn Vars> = Arc::new(host_scope(&self.shared, pvars, &hosts[0], Some(t), &[]));
+        let first = hosts.first().map(String::as_str);
+        let rendered = if let (true, Some(first)) = (crate::template::Templar::is_template(&name), first) {
+            let vars: Arc<dyn Vars> = Arc::new(host_scope(&self.shared, pvars, first, Some(t), &[]));
             self.shared
                 .templar
                 .render_str(&name, &vars)
