@@ -34,6 +34,13 @@ pub fn plan_view(plan: &PlaybookPlan) -> String {
             let _ = writeln!(out, "  handlers (when notified, at the end of each batch):");
             write_nodes(&mut out, &play.tree.handlers, 2);
         }
+        if !play.tree.gate_checks.is_empty() && play.batches.len() > 1 {
+            let _ = writeln!(
+                out,
+                "  health gate (after each batch but the last; the next batch waits for it):"
+            );
+            write_nodes(&mut out, &play.tree.gate_checks, 2);
+        }
     }
     out
 }
