@@ -23,20 +23,32 @@ status_ssh() {
     done
 }
 
+# ssh_banner ADDR: print the SSH banner at ADDR:22 (within 3s), fail if none. A bare TCP connect
+# is no proof: some hosts' egress accepts any connection and then says nothing.
+ssh_banner() {
+    timeout 4 bash -c 'exec 3<>"/dev/tcp/$1/22" && IFS= read -r -t 3 l <&3 && echo "${l%$'\''\r'\''}"' sh "$1" \
+        2>/dev/null | grep -m1 '^SSH-'
+}
+
 status_isolation() {
     log "isolation: the root namespace must not reach cluster hosts"
-    local h addr
+    local h addr banner
     h=$(cp_hosts | head -1)
     addr=$(host_addr "$h")
-    if timeout 3 bash -c "exec 3<>/dev/tcp/$addr/22" 2>/dev/null; then
-        echo "  FAIL: $addr:22 ($h) is reachable from the root namespace"
+    if banner=$(ssh_banner "$addr"); then
+        echo "  FAIL: $h sshd ($addr:22) answers the root namespace: $banner"
     else
-        echo "  ok: $addr:22 ($h) is not reachable from the root namespace"
+        echo "  ok: $h sshd ($addr:22) does not answer the root namespace ($(ip route get "$addr" | head -1 | xargs))"
     fi
-    if in_ns "$BASTION_NAME" timeout 3 bash -c "exec 3<>/dev/tcp/$addr/22" 2>/dev/null; then
-        echo "  ok: $addr:22 ($h) is reachable from the bastion"
+    if banner=$(in_ns "$BASTION_NAME" bash -c "$(declare -f ssh_banner); ssh_banner $addr"); then
+        echo "  ok: $h sshd answers the bastion: $banner"
     else
-        echo "  FAIL: $addr:22 ($h) is not reachable from the bastion"
+        echo "  FAIL: $h sshd ($addr:22) does not answer the bastion"
+    fi
+    if lab_ssh -o ProxyJump=none -o ConnectTimeout=3 "$h" true 2>/dev/null; then
+        echo "  FAIL: ssh to $h without the bastion works"
+    else
+        echo "  ok: ssh to $h without the bastion fails"
     fi
 }
 
