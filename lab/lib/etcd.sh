@@ -61,7 +61,7 @@ start_all_etcd() {
 
 stop_all_etcd() {
     local d
-    for d in "$LAB_DIR"/hosts/*/; do
+    for d in "$LAB_DIR"/hosts/*; do
         [ -d "$d" ] && pid_stop "$d/etcd.pid" etcd
     done
     return 0

@@ -50,7 +50,7 @@ start_all_sshd() {
 
 stop_all_sshd() {
     local d
-    for d in "$LAB_DIR"/hosts/*/; do
+    for d in "$LAB_DIR"/hosts/*; do
         [ -d "$d" ] && pid_stop "$d/sshd.pid" sshd
     done
     return 0
