@@ -1,0 +1,57 @@
+# One sshd per host, in the host's namespace and its own UTS namespace (so `hostname` is cp1, ...).
+
+sshd_config() {
+    local h=$1 dir forwarding=no
+    dir=$(host_dir "$h")
+    [ "$h" = "$BASTION_NAME" ] && forwarding=yes
+    cat <<CFG
+Port 22
+ListenAddress $(host_addr "$h")
+HostKey $dir/ssh_host_ed25519_key
+AuthorizedKeysFile $LAB_DIR/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AllowTcpForwarding $forwarding
+StrictModes no
+UsePAM no
+PidFile $dir/sshd.pid
+LogLevel VERBOSE
+MaxStartups 100:30:200
+MaxSessions 100
+CFG
+}
+
+start_sshd() {
+    local h=$1 dir
+    dir=$(host_dir "$h")
+    sshd_config "$h" >"$dir/sshd_config"
+    if pid_alive "$dir/sshd.pid" sshd; then
+        # Running: reload so config changes apply.
+        kill -HUP "$(cat "$dir/sshd.pid")"
+        return 0
+    fi
+    "$SSHD" -t -f "$dir/sshd_config" || die "bad sshd config for $h"
+    # sshd daemonises and writes its PidFile; unshare/sh exec, so the daemon keeps the UTS namespace.
+    in_ns "$h" unshare --uts sh -c 'hostname "$1" && exec "$2" -f "$3" -E "$4"' sh \
+        "$h" "$SSHD" "$dir/sshd_config" "$dir/sshd.log"
+    local i
+    for ((i = 0; i < 50; i++)); do
+        pid_alive "$dir/sshd.pid" sshd && return 0
+        sleep 0.1
+    done
+    die "sshd for $h did not start; see $dir/sshd.log"
+}
+
+start_all_sshd() {
+    local h
+    for h in $(all_hosts); do start_sshd "$h"; done
+}
+
+stop_all_sshd() {
+    local d
+    for d in "$LAB_DIR"/hosts/*; do
+        [ -d "$d" ] && pid_stop "$d/sshd.pid" sshd
+    done
+    return 0
+}
