@@ -19,6 +19,8 @@ PidFile $dir/sshd.pid
 LogLevel VERBOSE
 MaxStartups 100:30:200
 MaxSessions 100
+# The Kubernetes stand-ins find the lab's cluster store and their node name here.
+SetEnv KUBE_LAB_STORE=$LAB_DIR/kube-store.json KUBE_LAB_NODE=$h
 CFG
 }
 
