@@ -19,8 +19,9 @@ PidFile $dir/sshd.pid
 LogLevel VERBOSE
 MaxStartups 100:30:200
 MaxSessions 100
-# The Kubernetes stand-ins find the lab's cluster store and their node name here.
-SetEnv KUBE_LAB_STORE=$LAB_DIR/kube-store.json KUBE_LAB_NODE=$h
+# The Kubernetes stand-ins find the lab's cluster store and their node name here; the lab's
+# systemctl (no systemd in the lab) comes first on PATH and keeps this host's units apart.
+SetEnv KUBE_LAB_STORE=$LAB_DIR/kube-store.json KUBE_LAB_NODE=$h STANDIN_STATE=$(host_dir "$h")/systemd PATH=$LAB_ROOT/standins:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CFG
 }
 
