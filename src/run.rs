@@ -203,7 +203,7 @@ fn runs_command(args: &[String]) -> i32 {
             Some(p) => print!("{}", crate::output::runs_view::run_detail(p)),
             None => return fail(status::BAD_OPTIONS, format!("no runs of {name} in {}", dir.display())),
         },
-        Some(id) => match resume::find(&dir, Some(id)) {
+        Some(id) => match resume::find(&dir, id) {
             Some(p) => print!("{}", crate::output::runs_view::run_detail(&p)),
             None => return fail(status::BAD_OPTIONS, format!("no run '{id}' in {}", dir.display())),
         },
@@ -263,7 +263,7 @@ fn load_resume(
     let found = if id == "latest" {
         crate::output::runs_view::runs_of(dir, playbook).into_iter().next()
     } else {
-        resume::find(dir, Some(id))
+        resume::find(dir, id)
     };
     let Some(path) = found else {
         return Err(format!(

@@ -2,13 +2,16 @@
 //! retry files, JSON events, become with sudo passwords, check/diff mode, handlers, failure
 //! rules across batches, delegation, run_once, until/retries and undefined variables.
 
+#[path = "support/become_users.rs"]
+mod become_users;
 #[path = "support/sshd_hosts.rs"]
 mod sshd_hosts;
 mod support;
 
+use become_users::{NOPW_USER, PW, PW_USER, sh};
 use sshd_hosts::SshHosts;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use support::{Outcome, play, write_tree};
 
@@ -181,90 +184,17 @@ fn json_output_is_one_parseable_event_per_line() {
 
 // ---------------------------------------------------------------- 4. become with sudo
 
-/// Same users, passwords and sudoers file as src/connection/become_tests.rs so the two test
-/// binaries can set them up side by side without fighting.
-const PW_USER: &str = "play-become";
-const PW: &str = "Be'c\"ome $(touch /tmp/pwned) `id` \\ ;|&pw";
-const NOPW_USER: &str = "play-nopasswd";
-const NOPW_PW: &str = "su-target 'pw' $HOME";
-const SUDOERS: &str = "/etc/sudoers.d/play-become-tests";
-
-fn sh(cmd: &mut Command, stdin: &str) -> (bool, String) {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    if let Some(mut i) = child.stdin.take() {
-        use std::io::Write;
-        let _ = i.write_all(stdin.as_bytes());
-    }
-    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
 fn uid(user: &str) -> String {
     let (ok, text) = sh(Command::new("id").arg("-u").arg(user), "");
     assert!(ok, "id -u {user}: {text}");
     text.trim().to_string()
 }
 
-/// Create the users and sudoers rule once per test process (idempotent; needs root and sudo).
-fn become_users() {
-    static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    DONE.get_or_init(create_become_users);
-}
-
-fn create_become_users() {
-    use std::os::unix::fs::PermissionsExt;
-    assert!(
-        Path::new("/usr/bin/sudo").exists(),
-        "sudo is missing: install it (apt-get install -y sudo) to run the become tests"
-    );
-    let (root, _) = sh(Command::new("sh").args(["-c", "test \"$(id -u)\" = 0"]), "");
-    assert!(root, "the become tests create users and must run as root");
-    for (user, pw) in [(PW_USER, PW), (NOPW_USER, NOPW_PW)] {
-        if !sh(Command::new("id").arg("-u").arg(user), "").0 {
-            let (ok, text) = sh(Command::new("useradd").args(["-m", "-s", "/bin/sh", user]), "");
-            assert!(ok || text.contains("already exists"), "useradd {user}: {text}");
-        }
-        // Through stdin, never argv; also unlocks the account for sshd. Another test binary
-        // may hold the passwd lock for a moment, hence the retries.
-        let mut last = String::new();
-        let set = (0..5).any(|_| {
-            let (ok, text) = sh(&mut Command::new("chpasswd"), &format!("{user}:{pw}\n"));
-            last = text;
-            if !ok {
-                std::thread::sleep(Duration::from_millis(300));
-            }
-            ok
-        });
-        assert!(set, "chpasswd {user}: {last}");
-    }
-    let rules = format!(
-        "Defaults:{PW_USER} !lecture, timestamp_timeout=0\n{PW_USER} ALL=(ALL:ALL) ALL\n\
-         {NOPW_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n"
-    );
-    let tmp = format!("{SUDOERS}.tmp{}", std::process::id());
-    let _ = std::fs::create_dir_all("/etc/sudoers.d");
-    std::fs::write(&tmp, rules).unwrap_or_else(|e| panic!("{tmp}: {e}"));
-    let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o440));
-    let (ok, text) = sh(Command::new("visudo").args(["-c", "-f", &tmp]), "");
-    assert!(ok, "visudo rejected the test sudoers file: {text}");
-    std::fs::rename(&tmp, SUDOERS).unwrap_or_else(|e| panic!("{SUDOERS}: {e}"));
-}
-
 /// One host that logs in as `play-become` with the lab key (sshd reads authorized_keys as
 /// that user, so the lab dir must be readable by it).
 fn become_host() -> SshHosts {
     use std::os::unix::fs::PermissionsExt;
-    become_users();
+    become_users::ensure();
     let hosts = SshHosts::start(&["n1"]);
     let _ = std::fs::set_permissions(hosts.dir.path(), std::fs::Permissions::from_mode(0o755));
     let auth = hosts.dir.path().join("authorized_keys");

@@ -379,7 +379,7 @@ fn start_job(
     secs: u64,
 ) -> Map {
     let shared = call.shared.clone();
-    let jid = shared.jobs.start(call.host);
+    let jid = shared.jobs.start();
     let host = call.host.to_string();
     let vars = vars.clone();
     let job = jid.clone();

@@ -11,10 +11,7 @@ use std::sync::Arc;
 pub fn apply(shared: &Shared, t: &PlanTask, outcomes: &[HostOutcome]) {
     let module = t.task.action.module.name;
     let delegate_facts = t
-        .task
-        .keywords
-        .get("delegate_facts")
-        .or_else(|| t.inherited.get("delegate_facts"))
+        .keyword("delegate_facts")
         .and_then(|v| v.value.as_bool_loose())
         .unwrap_or(false);
     for o in outcomes {

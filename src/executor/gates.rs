@@ -34,15 +34,14 @@ pub async fn run_gates(
         let r = shared
             .templar
             .render_value(&v.value, &vars)
-            .map_err(|e| format!("batch_gate {what} at {}: {e}", place(v)))?;
+            .map_err(|e| format!("batch_gate {what} at {}: {e}", v.span))?;
         match r {
             Value::Int(i) if i >= 0 => Ok(i as u64),
-            other => other.to_string().trim().parse().map_err(|_| {
-                format!(
-                    "batch_gate {what} at {} must be a whole number, got '{other}'",
-                    place(v)
-                )
-            }),
+            other => other
+                .to_string()
+                .trim()
+                .parse()
+                .map_err(|_| format!("batch_gate {what} at {} must be a whole number, got '{other}'", v.span)),
         }
     };
     let retries = seconds(&gate.retries, DEFAULT_RETRIES, "retries")?;
@@ -120,7 +119,7 @@ pub async fn run_gates(
                 } else {
                     format!(" ({message})")
                 },
-                place_span(&gate.span),
+                gate.span,
             ));
         }
     }
@@ -141,17 +140,4 @@ fn flatten<'a>(nodes: &'a [PlanNode], out: &mut Vec<&'a PlanTask>) {
             PlanNode::Block(b) => flatten(&b.block, out),
         }
     }
-}
-
-fn place(v: &Spanned<Value>) -> String {
-    place_span(&v.span)
-}
-
-fn place_span(s: &crate::syntax::Span) -> String {
-    format!(
-        "{}:{}:{}",
-        crate::syntax::span::display_path(&s.source.path),
-        s.line,
-        s.col
-    )
 }

@@ -215,13 +215,10 @@ fn plan_host(runner: &PlayRunner<'_>, pvars: &Arc<PlayVars>, t: &PlanTask, host:
     let vars: Arc<dyn Vars> = Arc::new(host_scope(shared, pvars, host, Some(t), &[]));
     let holds = |conds: &[Spanned<Value>], vars: &Arc<dyn Vars>| -> Result<bool, String> {
         for c in conds {
-            let ok = shared.templar.eval_when(&c.value, vars).map_err(|e| {
-                format!(
-                    "The conditional check '{}' failed: {e} (at {})",
-                    c.value,
-                    place(&c.span)
-                )
-            })?;
+            let ok = shared
+                .templar
+                .eval_when(&c.value, vars)
+                .map_err(|e| format!("The conditional check '{}' failed: {e} (at {})", c.value, c.span))?;
             if !ok {
                 return Ok(false);
             }
@@ -480,13 +477,4 @@ fn apply_of(t: &PlanTask) -> Result<IncludeCtx, String> {
         }
     }
     Ok(inc)
-}
-
-fn place(span: &crate::syntax::Span) -> String {
-    format!(
-        "{}:{}:{}",
-        crate::syntax::span::display_path(&span.source.path),
-        span.line,
-        span.col
-    )
 }

@@ -15,10 +15,9 @@ pub struct Jobs {
 
 impl Jobs {
     /// A new job, running.
-    pub fn start(&self, host: &str) -> String {
+    pub fn start(&self) -> String {
         let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let jid = format!("j{n}.{}", std::process::id());
-        let _ = host;
         self.state
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -410,17 +410,10 @@ impl PlayRunner<'_> {
         let bypass = matches!(t.task.action.module.name, "pause" | "add_host");
         let run_once = bypass || keyword_bool(&self.shared, t, "run_once", &first_vars);
         let throttle = t
-            .task
-            .keywords
-            .get("throttle")
-            .or_else(|| t.inherited.get("throttle"))
+            .keyword("throttle")
             .and_then(|v| v.value.to_string().parse::<usize>().ok())
             .filter(|n| *n > 0);
-        let targets: Vec<String> = if run_once {
-            vec![first.clone()]
-        } else {
-            hosts.to_vec()
-        };
+        let targets: Vec<String> = if run_once { vec![first.clone()] } else { hosts.to_vec() };
         let throttle_sem = throttle.map(|n| Arc::new(Semaphore::new(n)));
         let run = TaskRun {
             shared: &self.shared,
@@ -515,10 +508,7 @@ fn sorted(s: &HashSet<String>) -> Vec<String> {
 }
 
 pub fn keyword_bool(shared: &Shared, t: &PlanTask, name: &str, vars: &Arc<dyn Vars>) -> bool {
-    t.task
-        .keywords
-        .get(name)
-        .or_else(|| t.inherited.get(name))
+    t.keyword(name)
         .and_then(|v| shared.templar.render_value(&v.value, vars).ok())
         .and_then(|v| v.as_bool_loose())
         .unwrap_or(false)

@@ -72,24 +72,9 @@ impl ResumeState {
     }
 }
 
-/// The journal to resume: `id` if given, else the newest in `dir`.
-pub fn find(dir: &Path, id: Option<&str>) -> Option<PathBuf> {
-    if let Some(id) = id.filter(|i| !i.is_empty() && *i != "latest") {
-        let p = dir.join(format!("{id}.jsonl"));
-        return p.is_file().then_some(p);
-    }
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
-        .collect();
-    // Run ids start with the time in milliseconds: the newest sorts last.
-    runs.sort_by_key(|p| {
-        p.file_stem()
-            .and_then(|s| s.to_str())
-            .and_then(|s| s.split('-').next())
-            .and_then(|n| n.parse::<u128>().ok())
-            .unwrap_or(0)
-    });
-    runs.pop()
+/// The journal of run `id` in `dir`, if there is one ("latest" is resolved by the caller,
+/// per playbook).
+pub fn find(dir: &Path, id: &str) -> Option<PathBuf> {
+    let p = dir.join(format!("{id}.jsonl"));
+    p.is_file().then_some(p)
 }

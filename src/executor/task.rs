@@ -68,23 +68,13 @@ pub struct TaskRun<'a> {
 
 /// Where a task was written, for messages.
 pub fn task_place(task: &PlanTask) -> String {
-    let s = &task.task.span;
-    format!(
-        "{}:{}:{}",
-        crate::syntax::span::display_path(&s.source.path),
-        s.line,
-        s.col
-    )
+    task.task.span.to_string()
 }
 
 impl TaskRun<'_> {
     /// A keyword from the task, else from around it (block, role entry, play).
     pub fn keyword(&self, name: &str) -> Option<&Spanned<Value>> {
-        self.task
-            .task
-            .keywords
-            .get(name)
-            .or_else(|| self.task.inherited.get(name))
+        self.task.keyword(name)
     }
 
     fn render_keyword(&self, name: &str, vars: &Arc<dyn Vars>) -> Result<Option<Value>, String> {
@@ -95,7 +85,7 @@ impl TaskRun<'_> {
                 .templar
                 .render_value(&v.value, vars)
                 .map(Some)
-                .map_err(|e| format!("cannot template '{name}' at {}: {e}", place(&v.span))),
+                .map_err(|e| format!("cannot template '{name}' at {}: {e}", v.span)),
         }
     }
 
@@ -283,13 +273,10 @@ impl TaskRun<'_> {
     }
 
     fn eval_when(&self, c: &Spanned<Value>, vars: &Arc<dyn Vars>) -> Result<bool, String> {
-        self.shared.templar.eval_when(&c.value, vars).map_err(|e| {
-            format!(
-                "The conditional check '{}' failed: {e} (at {})",
-                c.value,
-                place(&c.span)
-            )
-        })
+        self.shared
+            .templar
+            .eval_when(&c.value, vars)
+            .map_err(|e| format!("The conditional check '{}' failed: {e} (at {})", c.value, c.span))
     }
 
     /// The module once (one item), with `until` retries and `changed_when`/`failed_when`.
@@ -437,15 +424,6 @@ impl TaskRun<'_> {
             delegated,
         }
     }
-}
-
-fn place(span: &crate::syntax::Span) -> String {
-    format!(
-        "{}:{}:{}",
-        crate::syntax::span::display_path(&span.source.path),
-        span.line,
-        span.col
-    )
 }
 
 /// The variables with the result under evaluation bound to the `register` name.

@@ -90,6 +90,11 @@ pub fn s(o: &Outcome, key: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A file's text, empty when it cannot be read.
+pub fn read(p: &str) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
 pub fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"))
 }

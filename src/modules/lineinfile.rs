@@ -304,13 +304,9 @@ async fn edit(ctx: &ModuleCtx<'_>, t: &Task) -> connection::Result<Result<Outcom
 #[cfg(test)]
 mod tests {
     use super::run;
-    use crate::modules::file_tests::{HOSTILE, Harness, mode_of, p, s, tmp};
+    use crate::modules::file_tests::{HOSTILE, Harness, mode_of, p, read, s, tmp};
     use serde_json::json;
     use std::path::Path;
-
-    fn read(p: &str) -> String {
-        std::fs::read_to_string(p).unwrap_or_default()
-    }
 
     /// The sequence of the comparison playbook run with ansible-core 2.19: messages and the
     /// file left behind match it step by step.

@@ -192,13 +192,9 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
 #[cfg(test)]
 mod tests {
     use super::run;
-    use crate::modules::file_tests::{HOSTILE, Harness, mode_of, p, s, tmp};
+    use crate::modules::file_tests::{HOSTILE, Harness, mode_of, p, read, s, tmp};
     use serde_json::json;
     use std::path::Path;
-
-    fn read(p: &str) -> String {
-        std::fs::read_to_string(p).unwrap_or_default()
-    }
 
     /// Steps compared with ansible-core 2.19.14 on the same file: message, changed, bytes.
     #[test]

@@ -65,6 +65,13 @@ pub struct PlayTree {
     pub gate_checks: Vec<PlanNode>,
 }
 
+impl PlanTask {
+    /// A keyword from the task, else from around it (block, import, role entry, play).
+    pub fn keyword(&self, name: &str) -> Option<&Spanned<Value>> {
+        self.task.keywords.get(name).or_else(|| self.inherited.get(name))
+    }
+}
+
 impl PlayTree {
     /// Tasks in run order, walking only `block:` parts (what `--list-tasks` shows).
     pub fn listed_tasks(&self) -> Vec<&PlanTask> {
