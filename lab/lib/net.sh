@@ -1,4 +1,4 @@
-# Namespaces: root --veth /30-- lab-bastion --bridge 10.77.1.0/24-- lab-cp1, lab-w1, ...
+# Namespaces: root --veth /30-- <name>-bastion --bridge 10.<net>.1.0/24-- <name>-cp1, <name>-w1, ...
 # The bastion does not forward packets and the root namespace has no route to the bridge, so a
 # cluster host is reachable only by tunnelling through the bastion's sshd.
 
@@ -13,12 +13,13 @@ ensure_ns() {
 ensure_veth() {
     local near_ns=$1 near=$2 far_ns=$3
     ip -n "$far_ns" link show eth0 >/dev/null 2>&1 && return 0
-    local tmp="${near}p"
-    ip link add "$near" type veth peer name "$tmp"
-    ip link set "$tmp" netns "$far_ns"
-    ip -n "$far_ns" link set "$tmp" name eth0
-    [ -n "$near_ns" ] && ip link set "$near" netns "$near_ns"
-    return 0
+    # Both ends are created inside their namespaces, so labs built side by side never race
+    # for a name in the root namespace.
+    if [ -n "$near_ns" ]; then
+        ip link add "$near" netns "$near_ns" type veth peer name eth0 netns "$far_ns"
+    else
+        ip link add "$near" type veth peer name eth0 netns "$far_ns"
+    fi
 }
 
 build_network() {

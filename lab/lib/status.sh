@@ -70,7 +70,7 @@ status_http() {
 status_kube_store() {
     [ -x "$LAB_ROOT/kube-store/status" ] || return 0
     log "kubernetes stand-ins"
-    "$LAB_ROOT/kube-store/status" 2>&1 | sed 's/^/  /'
+    KUBE_LAB_STORE="$LAB_DIR/kube-store.json" "$LAB_ROOT/kube-store/status" 2>&1 | sed 's/^/  /'
 }
 
 lab_status() {
