@@ -462,6 +462,7 @@ pub static SPECS: &[Spec] = &[
     )
     .no_effect(&["args", "arguments", "pattern", "runlevel", "sleep"]),
     spec("set_fact", &[ANY, "cacheable"], &[]),
+    spec("set_stats", &["aggregate", "data", "per_host"], &[]),
     spec(
         "setup",
         &["fact_path", "filter", "gather_subset", "gather_timeout"],

@@ -58,6 +58,7 @@ pub mod replace;
 pub mod script;
 pub mod service;
 pub mod set_fact;
+pub mod set_stats;
 pub mod setup;
 mod setup_facts;
 pub mod shell;

@@ -35,6 +35,7 @@ pub const IMPLEMENTED: &[(&str, ModuleFn)] = &[
     ("script", super::script::run),
     ("service", super::service::run),
     ("set_fact", super::set_fact::run),
+    ("set_stats", super::set_stats::run),
     ("setup", super::setup::run),
     ("shell", super::shell::run),
     ("slurp", super::slurp::run),
