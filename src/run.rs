@@ -169,6 +169,7 @@ fn execute(rc: &RunConfig, compiled: Compiled, command_line: &[String]) -> i32 {
         reporter: Reporter::new(sink),
         jobs: Default::default(),
         stop: Default::default(),
+        custom_stats: Default::default(),
         resume,
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -5,6 +5,7 @@
 mod action;
 mod become_;
 pub mod connections;
+pub mod custom_stats;
 mod effects;
 mod env_connection;
 mod gates;
@@ -97,7 +98,7 @@ pub async fn run(plans: &[PlaybookPlan], shared: Arc<Shared>) -> i32 {
     if failed || unreachable {
         write_retry_file(plans, &shared);
     }
-    if shared.stop.requested() {
+    let code = if shared.stop.requested() {
         status::INTERRUPTED
     } else if failed || shared.state.failed_hosts().iter().any(|h| shared.state.get(h).failed) {
         status::HOST_FAILED
@@ -105,7 +106,9 @@ pub async fn run(plans: &[PlaybookPlan], shared: Arc<Shared>) -> i32 {
         status::HOST_UNREACHABLE
     } else {
         status::OK
-    }
+    };
+    custom_stats::report_end(&shared, code);
+    code
 }
 
 /// A resumed run starts from the variables the earlier run's tasks left, and records them
@@ -135,6 +138,7 @@ fn restore(shared: &Shared) {
             vars: vars.clone(),
         });
     }
+    custom_stats::restore(shared);
     for (play, number) in shared.resume.done_batches() {
         shared.reporter.emit(Event::BatchEnd {
             play,

@@ -435,6 +435,11 @@ impl PlayRunner<'_> {
             }
         });
         let mut outcomes = join_all(futures).await;
+        let no_log = |h: &str| {
+            let vars: Arc<dyn Vars> = Arc::new(host_scope(&self.shared, pvars, h, Some(t), &[]));
+            keyword_bool(&self.shared, t, "no_log", &vars)
+        };
+        super::custom_stats::record(&self.shared, &label, &outcomes, run_once.then_some(hosts), &no_log);
         if run_once && let Some(first) = outcomes.first().cloned() {
             // run_once: the result (and what it registered) stands for every host of the batch.
             let register = t.task.keywords.get("register").map(|r| r.value.to_string());

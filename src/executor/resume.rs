@@ -12,6 +12,8 @@ pub struct ResumeState {
     done: HashSet<(usize, usize)>,
     /// `(host, layer, vars)` in the order they happened.
     pub replay: Vec<(String, String, Map)>,
+    /// `set_stats` results of the run being resumed, in order.
+    pub stats: Vec<crate::output::events::StatsChange>,
     /// Digests recorded by the run being resumed: path → sha256.
     pub digests: Map,
 }
@@ -56,6 +58,11 @@ impl ResumeState {
                         } else {
                             st.done.remove(&(p, b));
                         }
+                    }
+                }
+                Some("stats") => {
+                    if let Some(c) = crate::output::events::StatsChange::from_journal(&m) {
+                        st.stats.push(c);
                     }
                 }
                 Some("vars") => {

@@ -22,6 +22,8 @@ pub struct Shared {
     pub jobs: super::jobs::Jobs,
     /// Set by the first Ctrl-C/SIGTERM: nothing new starts.
     pub stop: super::interrupt::StopFlag,
+    /// `set_stats` results so far (with those of the run being resumed).
+    pub custom_stats: std::sync::Mutex<super::custom_stats::CustomStats>,
     /// What the run being resumed already did (empty for a fresh run).
     pub resume: super::resume::ResumeState,
 }

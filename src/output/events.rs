@@ -44,6 +44,30 @@ pub struct HostResult {
     pub loop_summary: bool,
 }
 
+/// One `set_stats` result taking effect, for the journal (a resumed run and `play runs`
+/// replay them). Values are already censored (`no_log`, vault).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatsChange {
+    /// The host the task ran for.
+    pub host: String,
+    /// The task's name as shown.
+    pub task: String,
+    /// Kept per host (else run-wide).
+    pub per_host: bool,
+    /// Combined with earlier values (else replacing them).
+    pub aggregate: bool,
+    pub data: Map,
+}
+
+/// Something a run did that is still to be undone (the `undo` custom stat).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Obligation {
+    /// Set for a per-host stat; `None` for a run-wide one.
+    pub host: Option<String>,
+    pub name: String,
+    pub description: String,
+}
+
 /// Per-host counters for the recap.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -86,6 +110,13 @@ pub enum Event {
         /// `set_fact` (also registered results), `facts` or `include_vars`.
         layer: &'static str,
         vars: Map,
+    },
+    /// Custom stats a task set (`set_stats`), for the journal. Never printed.
+    StatsChanged(StatsChange),
+    /// The run ended (after the recap): what it leaves to undo, with its exit status.
+    Undo {
+        outstanding: Vec<Obligation>,
+        status: i32,
     },
     /// The run was interrupted (Ctrl-C, SIGTERM): nothing new starts.
     Interrupted,

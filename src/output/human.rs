@@ -1,7 +1,7 @@
 //! Events printed as ansible-playbook prints them: banners padded with stars, one line per host
 //! result in colour, `=> {json}` where Ansible shows a result, and the PLAY RECAP.
 
-use super::events::{Event, HostResult, Sink, Stats, Status};
+use super::events::{Event, HostResult, Obligation, Sink, Stats, Status};
 use super::pyjson;
 use crate::value::{Map, Value};
 use console::Style;
@@ -201,6 +201,48 @@ impl Human {
     }
 }
 
+/// One obligation as `play runs` and the end of a run print it.
+pub fn undo_line(o: &Obligation) -> String {
+    match &o.host {
+        Some(h) => format!("still to undo: [{h}] {}", o.description),
+        None => format!("still to undo: {}", o.description),
+    }
+}
+
+impl Human {
+    /// What the run leaves to undo, after the recap; nothing when it leaves nothing.
+    fn undo(&mut self, outstanding: &[Obligation], status: i32) {
+        if outstanding.is_empty() {
+            return;
+        }
+        let n = outstanding.len();
+        let (title, after) = if status == 0 {
+            (
+                "LEFT BEHIND BY THIS RUN",
+                format!(
+                    "the run finished, but no task cleared {}; undo by hand what was not meant to outlive it",
+                    if n == 1 { "this" } else { "these" }
+                ),
+            )
+        } else {
+            (
+                "STILL TO UNDO",
+                format!(
+                    "the run stopped with {n} thing{} still to undo: resume it to finish, or undo by hand",
+                    if n == 1 { "" } else { "s" }
+                ),
+            )
+        };
+        self.line(&banner(title));
+        let style = Style::new().for_stdout().yellow();
+        for o in outstanding {
+            self.line(&style.apply_to(undo_line(o)).to_string());
+        }
+        self.line(&after);
+        self.line("");
+    }
+}
+
 impl Sink for Human {
     fn emit(&mut self, event: &Event) {
         match event {
@@ -213,7 +255,8 @@ impl Sink for Human {
                     self.line(&format!("batch {number} of {total}: {}", hosts.join(", ")));
                 }
             }
-            Event::BatchEnd { .. } | Event::VarsChanged { .. } => {}
+            Event::BatchEnd { .. } | Event::VarsChanged { .. } | Event::StatsChanged(_) => {}
+            Event::Undo { outstanding, status } => self.undo(outstanding, *status),
             Event::Interrupted => {
                 let _ = self.out.flush();
                 eprintln!(

@@ -1,6 +1,6 @@
 //! `--output json`: one JSON object per event, one per line, for tools that follow a run.
 
-use super::events::{Event, Sink, Stats};
+use super::events::{Event, Obligation, Sink, Stats};
 use crate::value::{Map, Value};
 use std::io::Write;
 
@@ -41,6 +41,14 @@ fn stats(s: &Stats) -> Value {
     Value::Map(m)
 }
 
+fn obligation(o: &Obligation) -> Value {
+    let mut m = Map::new();
+    m.insert("host".into(), o.host.clone().map(Value::Str).unwrap_or(Value::Null));
+    m.insert("name".into(), Value::str(o.name.clone()));
+    m.insert("description".into(), Value::str(o.description.clone()));
+    Value::Map(m)
+}
+
 fn strs(v: &[String]) -> Value {
     Value::List(v.iter().map(|s| Value::str(s.clone())).collect())
 }
@@ -66,6 +74,14 @@ pub fn to_json(event: &Event) -> Value {
                 ("host", Value::str(host.clone())),
                 ("layer", Value::str(*layer)),
                 ("vars", Value::Map(vars.clone())),
+            ],
+        ),
+        Event::StatsChanged(c) => obj("stats", c.to_fields()),
+        Event::Undo { outstanding, status } => obj(
+            "undo",
+            vec![
+                ("status", Value::Int(i64::from(*status))),
+                ("outstanding", Value::List(outstanding.iter().map(obligation).collect())),
             ],
         ),
         Event::Interrupted => obj("interrupted", vec![]),
@@ -172,7 +188,7 @@ pub fn censor_vault(v: Value) -> Value {
 
 impl Sink for JsonLines {
     fn emit(&mut self, event: &Event) {
-        if matches!(event, Event::VarsChanged { .. }) {
+        if matches!(event, Event::VarsChanged { .. } | Event::StatsChanged(_)) {
             // The journal's business, not the user's.
             return;
         }

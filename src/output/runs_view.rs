@@ -1,6 +1,9 @@
 //! `play runs [PLAYBOOK] [RUN_ID]`: the recent runs of a playbook from their journals, or one
 //! run's batches and where it stopped.
 
+use super::events::{Obligation, StatsChange};
+use super::human::undo_line;
+use crate::executor::custom_stats::CustomStats;
 use crate::value::{Map, Value};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -17,6 +20,8 @@ pub struct RunSummary {
     pub batches: Vec<(i64, i64, Vec<String>, Option<bool>)>,
     pub failed_hosts: Vec<String>,
     pub resumes: Option<String>,
+    /// Undo obligations not cleared (with those inherited from the run it resumed).
+    pub undo: Vec<Obligation>,
 }
 
 fn lines(path: &Path) -> Vec<Map> {
@@ -43,8 +48,14 @@ pub fn summarise(path: &Path) -> RunSummary {
         Some(Value::Int(i)) => *i,
         _ => 0,
     };
+    let mut stats = CustomStats::default();
     for m in lines(path) {
         match m.get("event").and_then(Value::as_str) {
+            Some("stats") => {
+                if let Some(c) = StatsChange::from_journal(&m) {
+                    stats.apply(&c);
+                }
+            }
             Some("run_start") => {
                 s.started_ms = int(&m, "t");
                 if let Some(Value::List(p)) = m.get("playbooks") {
@@ -81,6 +92,7 @@ pub fn summarise(path: &Path) -> RunSummary {
             _ => {}
         }
     }
+    s.undo = stats.obligations();
     s
 }
 
@@ -134,7 +146,7 @@ pub fn runs_table(dir: &Path, playbook: &str) -> String {
         let done = s.batches.iter().filter(|b| b.3 == Some(true)).count();
         let _ = writeln!(
             out,
-            "{}  {}  {}  batches clean: {done}/{}{}",
+            "{}  {}  {}  batches clean: {done}/{}{}{}",
             s.id,
             s.playbooks.join(" "),
             state_word(&s),
@@ -143,6 +155,11 @@ pub fn runs_table(dir: &Path, playbook: &str) -> String {
                 String::new()
             } else {
                 format!("  failed: {}", s.failed_hosts.join(", "))
+            },
+            if s.undo.is_empty() {
+                String::new()
+            } else {
+                format!("  still to undo: {}", s.undo.len())
             }
         );
     }
@@ -166,6 +183,9 @@ pub fn run_detail(path: &Path) -> String {
     }
     if !s.failed_hosts.is_empty() {
         let _ = writeln!(out, "failed or unreachable: {}", s.failed_hosts.join(", "));
+    }
+    for o in &s.undo {
+        let _ = writeln!(out, "{}", undo_line(o));
     }
     if s.status != Some(0) {
         let _ = writeln!(out, "resume with: play {} ... --resume {}", s.playbooks.join(" "), s.id);
