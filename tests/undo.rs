@@ -145,3 +145,43 @@ fn no_log_obligations_keep_their_names_only_and_json_reports_them() {
     assert!(human.stdout.contains("LEFT BEHIND BY THIS RUN"), "{}", human.stdout);
     assert_eq!(undo_lines(&human.stdout).len(), 2, "{}", human.stdout);
 }
+
+#[test]
+fn run_once_per_host_obligations_land_on_every_host_of_the_batch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let book = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - set_stats:
+        data:
+          undo: {maintenance: "maintenance mode on"}
+        per_host: true
+      run_once: true
+    - set_stats:
+        data:
+          undo: {"lock": "cluster lock held"}
+      run_once: true
+"#;
+    write_tree(d, &[("site.yml", book)]);
+    let run = play(d, &["site.yml", "-i", "a,b", "-c", "local"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let stats: Vec<serde_json::Value> = journal_lines(d).into_iter().filter(|l| l["event"] == "stats").collect();
+    let hosts: Vec<(&str, bool)> = stats
+        .iter()
+        .map(|l| (l["host"].as_str().unwrap_or_default(), l["per_host"] == true))
+        .collect();
+    assert_eq!(hosts, [("a", true), ("b", true), ("a", false)], "{stats:?}");
+    let detail = play(d, &["runs", "site.yml", "latest"]);
+    assert_eq!(
+        undo_lines(&detail.stdout),
+        [
+            "still to undo: cluster lock held",
+            "still to undo: [a] maintenance mode on",
+            "still to undo: [b] maintenance mode on"
+        ],
+        "{}",
+        detail.stdout
+    );
+}
