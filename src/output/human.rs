@@ -331,6 +331,67 @@ impl Sink for Human {
 mod tests {
     use super::*;
 
+    /// A writer the test can read back.
+    #[derive(Clone, Default)]
+    struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn undo_obligations_are_printed_with_wording_by_outcome() {
+        let o = |host: Option<&str>, d: &str| Obligation {
+            host: host.map(String::from),
+            name: d.into(),
+            description: d.into(),
+        };
+        let cases: Vec<(Vec<Obligation>, i32, Vec<&str>)> = vec![
+            (
+                vec![o(None, "node w3 cordoned"), o(Some("w1"), "lock held")],
+                2,
+                vec![
+                    "STILL TO UNDO",
+                    "still to undo: node w3 cordoned",
+                    "still to undo: [w1] lock held",
+                    "2 things",
+                ],
+            ),
+            (
+                vec![o(None, "x")],
+                130,
+                vec!["STILL TO UNDO", "still to undo: x", "1 thing still"],
+            ),
+            (
+                vec![o(None, "x")],
+                0,
+                vec!["LEFT BEHIND BY THIS RUN", "still to undo: x"],
+            ),
+            (vec![], 2, vec![]),
+        ];
+        for (outstanding, status, want) in cases {
+            let buf = Buf::default();
+            let mut h = Human::to_writer(0, Box::new(buf.clone()));
+            h.emit(&Event::Undo {
+                outstanding: outstanding.clone(),
+                status,
+            });
+            let text = String::from_utf8_lossy(&buf.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+            for w in &want {
+                assert!(text.contains(w), "{status}: {w} in {text}");
+            }
+            if want.is_empty() {
+                assert!(text.is_empty(), "{text}");
+            }
+        }
+    }
+
     #[test]
     fn banners_fill_eighty_columns() {
         let b = banner("PLAY [all]");

@@ -192,3 +192,43 @@ pub fn run_detail(path: &Path) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A journal of a failed run: two obligations declared, one cleared, one line cut short.
+    const JOURNAL: &str = r#"{"event":"run_start","run_id":"1-1","playbooks":["site.yml"],"t":1}
+{"event":"batch_start","play":1,"number":1,"total":2,"hosts":["w1"],"t":2}
+{"event":"stats","host":"w1","task":"cordon","per_host":false,"aggregate":true,"data":{"undo":{"cordon w1":"node w1 cordoned"}},"t":3}
+{"event":"stats","host":"w1","task":"uncordon","per_host":false,"aggregate":true,"data":{"undo":{"cordon w1":""}},"t":4}
+{"event":"batch_end","play":1,"number":1,"clean":true,"t":5}
+{"event":"batch_start","play":1,"number":2,"total":2,"hosts":["w2"],"t":6}
+{"event":"stats","host":"w2","task":"cordon","per_host":false,"aggregate":true,"data":{"undo":{"cordon w2":"node w2 cordoned"}},"t":7}
+{"event":"stats","host":"w2","task":"uncordon","per_host":false,"aggregate":true,"data":{"undo":{"cord"#;
+
+    #[test]
+    fn outstanding_obligations_are_listed_and_shown() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("1-1.jsonl");
+        std::fs::write(&path, JOURNAL).unwrap_or_else(|e| panic!("{e}"));
+        let s = summarise(&path);
+        let names: Vec<&str> = s.undo.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["cordon w2"]);
+        let table = runs_table(dir.path(), "site.yml");
+        assert!(table.contains("still to undo: 1"), "{table}");
+        let detail = run_detail(&path);
+        let lines: Vec<&str> = detail.lines().filter(|l| l.starts_with("still to undo")).collect();
+        assert_eq!(lines, ["still to undo: node w2 cordoned"], "{detail}");
+
+        // Cleared: nothing to list.
+        let cleared = format!(
+            "{}\n{}\n",
+            JOURNAL.lines().take(7).collect::<Vec<_>>().join("\n"),
+            r#"{"event":"stats","host":"w2","task":"uncordon","per_host":false,"aggregate":true,"data":{"undo":{"cordon w2":null}},"t":8}"#
+        );
+        std::fs::write(&path, cleared).unwrap_or_else(|e| panic!("{e}"));
+        assert!(summarise(&path).undo.is_empty());
+        assert!(!runs_table(dir.path(), "site.yml").contains("still to undo"));
+    }
+}
