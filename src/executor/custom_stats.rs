@@ -335,7 +335,8 @@ mod tests {
     #[test]
     fn obligations_are_declared_and_cleared_by_name() {
         let undo = |pairs: &[(&str, Value)]| m(&[(UNDO, Value::Map(m(pairs)))]);
-        let cases: Vec<(Vec<StatsChange>, Vec<(Option<&str>, &str, &str)>)> = vec![
+        type Want<'a> = Vec<(Option<&'a str>, &'a str, &'a str)>;
+        let cases: Vec<(Vec<StatsChange>, Want)> = vec![
             (
                 vec![
                     change("w3", false, true, undo(&[("cordon w3", Value::str("w3 cordoned"))])),
