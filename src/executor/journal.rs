@@ -1,8 +1,9 @@
 //! The run journal: one JSON object per line under `.play/runs/` beside the playbook (or
 //! `$PLAY_STATE_DIR`), appended and flushed as the run goes, so a killed engine leaves a usable
 //! record. It holds the run's identity (playbook and inventory digests, extra vars with secrets
-//! redacted), every batch's start and end, every task outcome per host, and the variables tasks
-//! left behind; vault values and `no_log` results are censored before they are written.
+//! redacted), every batch's start and end, every task outcome per host, the variables tasks
+//! left behind, and every `set_stats` result (undo obligations among them); vault values and
+//! `no_log` results are censored before they are written.
 
 use crate::output::events::{Event, Sink};
 use crate::output::json_lines::{censor_vault, to_json};

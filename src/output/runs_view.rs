@@ -1,5 +1,5 @@
 //! `play runs [PLAYBOOK] [RUN_ID]`: the recent runs of a playbook from their journals, or one
-//! run's batches and where it stopped.
+//! run's batches, where it stopped, and what it left to undo.
 
 use super::events::{Obligation, StatsChange};
 use super::human::undo_line;
