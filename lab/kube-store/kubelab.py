@@ -224,3 +224,51 @@ def table(rows):
         cells = [str(c).ljust(widths[i]) for i, c in enumerate(r)]
         out.append("   ".join(cells).rstrip())
     return "\n".join(out)
+
+
+# ---- control-plane static pods and their certificates ------------------------
+# A control-plane node runs kube-apiserver, kube-controller-manager and
+# kube-scheduler as static pods. Each loads the node's kubeadm certificates
+# when it starts: after `kubeadm certs renew` it keeps serving the old ones
+# until its pod is restarted (`crictl rmp`, kubelet recreates it).
+
+STATIC_PODS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+CERT_DAYS = 365
+
+
+def certs_issued(st, n):
+    return n.get("certs_renewed", st["created"])
+
+
+def static_pods(st, n):
+    """This node's static pods: {component: {"started", "attempt"}}; none on a worker."""
+    if n["role"] != "control-plane":
+        return {}
+    have = n.get("static_pods") or {}
+    return {c: have.get(c, {"started": n["created"], "attempt": 0}) for c in STATIC_PODS}
+
+
+def restart_static_pod(st, name, component, waited=False):
+    """The kubelet recreates a removed static pod at once; the API server is
+    unreachable on this node while its new pod starts, unless the caller
+    (kubeadm upgrade) `waited` for it to come back before returning."""
+    n = st["nodes"][name]
+    pods = static_pods(st, n)
+    pods[component] = {"started": now(), "attempt": pods[component]["attempt"] + 1}
+    n["static_pods"] = pods
+    if component == "kube-apiserver" and not waited:
+        n["apiserver_down_until"] = now() + float(os.environ.get("KUBE_LAB_APISERVER_RESTART", "3"))
+        n["apiserver_restarted"] = True
+    event(st, "static-pod-restarted", name, pod="%s-%s" % (component, name))
+
+
+def stale_static_pods(st, n):
+    """Static pods still serving certificates from before the last renewal."""
+    issued = certs_issued(st, n)
+    return [c for c, p in sorted(static_pods(st, n).items()) if p["started"] < issued]
+
+
+def apiserver_down(st, name):
+    """A control-plane node's own API server is restarting (kubectl there is refused)."""
+    n = st["nodes"].get(name or "")
+    return bool(n and n["role"] == "control-plane" and n.get("apiserver_down_until", 0) > now())

@@ -46,9 +46,23 @@ start_sshd() {
     die "sshd for $h did not start; see $dir/sshd.log"
 }
 
+# `ip netns exec` gives each host a fresh sysfs without cgroups: mount a cgroup v2 hierarchy at
+# /sys/fs/cgroup in the host's own mount namespace (sshd's), as a cgroup v2 host has.
+mount_cgroup2() {
+    local pid="" i
+    # A reloaded sshd rewrites its pid file.
+    for ((i = 0; i < 50; i++)); do
+        pid=$(cat "$(host_dir "$1")/sshd.pid" 2>/dev/null) && [ -n "$pid" ] && break
+        sleep 0.1
+    done
+    nsenter -t "$pid" -m sh -c '[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || mount -t cgroup2 none /sys/fs/cgroup' ||
+        die "cannot mount cgroup2 at /sys/fs/cgroup for $1"
+}
+
 start_all_sshd() {
     local h
     for h in $(all_hosts); do start_sshd "$h"; done
+    for h in $(cluster_hosts); do mount_cgroup2 "$h"; done
 }
 
 stop_all_sshd() {
