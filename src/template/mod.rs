@@ -6,6 +6,7 @@
 
 pub mod error;
 mod filters;
+mod literal_escapes;
 mod lookups;
 mod native;
 mod tests;
@@ -354,10 +355,11 @@ fn format_value(
 
 fn load_template(name: &str, search: &[PathBuf]) -> std::result::Result<Option<String>, minijinja::Error> {
     if let Some(expr) = name.strip_prefix(NATIVE_PREFIX) {
-        return Ok(Some(format!("{{% set {NATIVE_VAR} = ({expr}) %}}")));
+        let wrapped = format!("{{% set {NATIVE_VAR} = ({expr}) %}}");
+        return Ok(Some(literal_escapes::keep_backslashes(&wrapped).into_owned()));
     }
     if let Some(text) = name.strip_prefix(INLINE_PREFIX) {
-        return Ok(Some(text.to_string()));
+        return Ok(Some(literal_escapes::keep_backslashes(text).into_owned()));
     }
     let direct = PathBuf::from(name);
     let candidates = direct.is_absolute().then(|| direct.clone()).into_iter().chain(

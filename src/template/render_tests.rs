@@ -294,3 +294,42 @@ fn syntax_errors_are_reported() {
     assert!(matches!(e.kind, ErrorKind::Syntax { .. }), "{e}");
     assert!(e.to_string().contains("{{ foo( }}"), "{e}");
 }
+
+/// What ansible-core 2.19.14 renders for the same texts written in a playbook.
+#[test]
+fn literals_keep_backslashes_and_min_max_take_attributes() {
+    let v = vars(&[
+        ("ver", Value::str("v1.29.4")),
+        (
+            "people",
+            json(serde_json::json!([{"n": "a", "age": 3}, {"n": "b", "age": 9}, {"n": "C", "age": 1}])),
+        ),
+    ]);
+    let t = templar();
+    let cases: Vec<(&str, Value)> = vec![
+        (r#"{{ "a\nb" }}"#, Value::str(r"a\nb")),
+        (r#"{{ "a\2b" }}"#, Value::str(r"a\2b")),
+        (r#"{{ "a\"b" }}"#, Value::str(r#"a\"b"#)),
+        (
+            r"{{ ver | regex_replace('^v?(\d+)\.(\d+).*$', '\2') }}",
+            Value::str("29"),
+        ),
+        (r"{{ ver is match('v\d') }}", Value::Bool(true)),
+        ("{{ (people | max(attribute='age')).n }}", Value::str("b")),
+        ("{{ (people | min(attribute='age')).n }}", Value::str("C")),
+        ("{{ people | map(attribute='n') | max }}", Value::str("C")),
+        (
+            "{{ people | map(attribute='n') | max(case_sensitive=true) }}",
+            Value::str("b"),
+        ),
+        ("{{ [3, 7, 5] | max }}", Value::Int(7)),
+        ("{{ [] | max is undefined }}", Value::Bool(true)),
+    ];
+    for (tpl, want) in cases {
+        assert_eq!(
+            t.render_str(tpl, &v).unwrap_or_else(|e| panic!("{tpl}: {e}")),
+            want,
+            "{tpl}"
+        );
+    }
+}

@@ -4,6 +4,7 @@
 mod collections;
 mod core;
 mod encoding;
+mod extremes;
 mod paths;
 mod regex;
 
@@ -20,6 +21,7 @@ pub(super) fn register(env: &mut Environment<'static>) {
     regex::register(env);
     collections::register(env);
     encoding::register(env);
+    extremes::register(env);
     paths::register(env);
 }
 

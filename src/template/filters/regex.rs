@@ -178,7 +178,7 @@ mod tests {
             r#"{"v": "v1.29.4", "text": "a=1\nb=2\nB=3"}"#,
             &[
                 ("{{ v | regex_replace('^v', '') }}", "1.29.4"),
-                ("{{ v | regex_replace('(\\d+)\\.(\\d+)', '\\\\2.\\\\1') }}", "v29.1.4"),
+                ("{{ v | regex_replace('(\\d+)\\.(\\d+)', '\\2.\\1') }}", "v29.1.4"),
                 ("{{ 'aaa' | regex_replace('a', 'b', count=2) }}", "bba"),
                 (
                     "{{ text | regex_replace('^b=.*$', 'x', multiline=True) }}",
@@ -190,7 +190,7 @@ mod tests {
                 ),
                 ("{{ v | regex_search('\\d+') }}", "1"),
                 (
-                    "{{ v | regex_search('(\\d+)\\.(?P<minor>\\d+)', '\\\\1', '\\\\g<minor>') }}",
+                    "{{ v | regex_search('(\\d+)\\.(?P<minor>\\d+)', '\\1', '\\g<minor>') }}",
                     r#"["1","29"]"#,
                 ),
                 ("{{ v | regex_search('zzz') is none }}", "true"),
