@@ -176,13 +176,16 @@ impl TaskRun<'_> {
         let mut results = Vec::new();
         let (mut any_changed, mut any_failed, mut all_skipped) = (false, false, true);
         let mut status = Status::Ok;
+        // What earlier items of a set_fact/include_vars loop set, for the later ones
+        // (`acc: "{{ acc + [item] }}"` accumulates, as in Ansible).
+        let mut facts_so_far = Arc::new(Map::new());
         for (i, item) in items.iter().enumerate() {
             if i > 0
                 && let Some(p) = pause
             {
                 tokio::time::sleep(Duration::from_secs_f64(p)).await;
             }
-            let item_vars = self.vars_for(host, std::slice::from_ref(&item.vars));
+            let item_vars = self.vars_for(host, &[facts_so_far.clone(), item.vars.clone()]);
             let label = item.label(&self.shared.templar, &item_vars);
             let mut r = match self.own_conditions_hold(&item_vars) {
                 Ok(true) => {
@@ -199,6 +202,12 @@ impl TaskRun<'_> {
             r.insert(item.var_name.clone(), item.value.clone());
             r.insert("ansible_loop_var".into(), Value::str(item.var_name.clone()));
             let st = status_of(&r);
+            if sets_variables(self.task.task.action.module.name)
+                && matches!(st, Status::Ok | Status::Changed)
+                && let Some(Value::Map(facts)) = r.get("ansible_facts")
+            {
+                Arc::make_mut(&mut facts_so_far).extend(facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
             if st == Status::Unreachable {
                 return self.finish(host, delegated, r, register.as_deref(), Shown { no_log, ignore }, None);
             }
@@ -511,4 +520,9 @@ pub fn display_item(v: &Value) -> String {
         Value::Str(s) | Value::Unsafe(s) => s.clone(),
         other => crate::output::pyjson::compact(other),
     }
+}
+
+/// Modules whose `ansible_facts` are plain variables that later loop items must see.
+fn sets_variables(module: &str) -> bool {
+    matches!(module, "set_fact" | "include_vars")
 }

@@ -118,6 +118,8 @@ pub fn is_omit(v: &Value) -> bool {
 
 const INLINE_PREFIX: &str = "\u{1}";
 const NATIVE_PREFIX: &str = "\u{2}";
+/// A bare conditional (`when: x == 'a'`), evaluated like NATIVE_PREFIX but escapes decoded.
+const CONDITION_PREFIX: &str = "\u{3}";
 
 /// The templating stage. Cheap to clone; one instance serves a whole run and caches every
 /// template text it compiled.
@@ -190,13 +192,18 @@ impl Templar {
     /// Evaluates a bare conditional expression (`when:`, `failed_when:`, `that:`).
     pub fn eval_condition(&self, expr: &str, vars: &Arc<dyn Vars>) -> Result<bool> {
         let trimmed = expr.trim();
-        let text = if native::single_expression(trimmed).is_some() {
-            trimmed.to_string()
-        } else {
-            format!("{{{{ {trimmed} }}}}")
-        };
         let session = Session::new(self, vars.clone());
-        let v = render_in(&session, &text).map_err(|e| e.in_template(expr))?;
+        let v = if native::single_expression(trimmed).is_some() {
+            render_in(&session, trimmed)
+        } else {
+            // A bare expression: 2.19 decodes escapes in its literals ('a\nb' is 3 characters
+            // here, 4 inside `{{ }}`).
+            session
+                .root
+                .render_condition(trimmed)
+                .and_then(|v| to_value_checked(&session, &v, trimmed))
+        }
+        .map_err(|e| e.in_template(expr))?;
         Ok(truthy(&v))
     }
 
@@ -246,6 +253,13 @@ impl Templar {
         }
         let t = env.get_template(&format!("{INLINE_PREFIX}{text}"))?;
         Ok(MjValue::from(t.render(&ctx)?))
+    }
+
+    /// Evaluates a bare conditional expression natively, its literals' escapes decoded.
+    pub(crate) fn run_condition(&self, expr: &str, ctx: MjValue) -> std::result::Result<MjValue, minijinja::Error> {
+        let t = self.inner.env.get_template(&format!("{CONDITION_PREFIX}{expr}"))?;
+        let captured = t.render_captured(&ctx)?;
+        Ok(captured.state().lookup(NATIVE_VAR).unwrap_or(MjValue::UNDEFINED))
     }
 
     fn run_file(&self, path: &Path, ctx: MjValue) -> std::result::Result<String, minijinja::Error> {
@@ -358,6 +372,9 @@ fn load_template(name: &str, search: &[PathBuf]) -> std::result::Result<Option<S
         let wrapped = format!("{{% set {NATIVE_VAR} = ({expr}) %}}");
         return Ok(Some(literal_escapes::keep_backslashes(&wrapped).into_owned()));
     }
+    if let Some(expr) = name.strip_prefix(CONDITION_PREFIX) {
+        return Ok(Some(format!("{{% set {NATIVE_VAR} = ({expr}) %}}")));
+    }
     if let Some(text) = name.strip_prefix(INLINE_PREFIX) {
         return Ok(Some(literal_escapes::keep_backslashes(text).into_owned()));
     }
@@ -382,7 +399,11 @@ fn load_template(name: &str, search: &[PathBuf]) -> std::result::Result<Option<S
 
 /// `{% include 'x' %}` inside a template file: beside that file first.
 fn join_template_path<'s>(name: &'s str, parent: &'s str) -> Cow<'s, str> {
-    if parent.starts_with(INLINE_PREFIX) || parent.starts_with(NATIVE_PREFIX) || Path::new(name).is_absolute() {
+    if [INLINE_PREFIX, NATIVE_PREFIX, CONDITION_PREFIX]
+        .iter()
+        .any(|p| parent.starts_with(p))
+        || Path::new(name).is_absolute()
+    {
         return Cow::Borrowed(name);
     }
     match Path::new(parent).parent() {

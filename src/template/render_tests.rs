@@ -333,3 +333,23 @@ fn literals_keep_backslashes_and_min_max_take_attributes() {
         );
     }
 }
+
+/// ansible-core 2.19.14: a bare conditional decodes escapes in its literals, `{{ }}` does not.
+#[test]
+fn bare_conditionals_decode_escapes() {
+    let v = vars(&[("ver", Value::str("v1.29.4"))]);
+    let t = templar();
+    let cases = [
+        (r"('a\nb' | length) == 3", true),
+        (r"{{ ('a\nb' | length) == 4 }}", true),
+        (r"ver | regex_replace('^v?(\d+)\.(\d+).*$', '\\2') == '29'", true),
+        (r"ver is match('v\\d')", true),
+    ];
+    for (cond, want) in cases {
+        assert_eq!(
+            t.eval_condition(cond, &v).unwrap_or_else(|e| panic!("{cond}: {e}")),
+            want,
+            "{cond}"
+        );
+    }
+}

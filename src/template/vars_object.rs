@@ -246,6 +246,16 @@ impl Scope {
         }
     }
 
+    /// Evaluates a bare conditional expression in this scope (its own type kept).
+    pub fn render_condition(self: &Arc<Self>, expr: &str) -> Result<MjValue> {
+        self.shared.push_slot();
+        let result = self.shared.templar.run_condition(expr, self.context());
+        if let Some(e) = self.shared.pop_slot() {
+            return Err(e.in_template(expr));
+        }
+        result.map_err(|e| super::convert_error(e, expr))
+    }
+
     /// Renders `text` in this scope: natively (keeping the expression's type) when `native`
     /// and the text is one `{{ expr }}`, else to a string.
     pub fn render(self: &Arc<Self>, text: &str, native: bool) -> Result<MjValue> {
