@@ -1,6 +1,9 @@
 # A real etcd cluster (the distribution's etcd-server) on the control-plane hosts, plain HTTP on
 # their lab addresses: clients on :2379 (and 127.0.0.1:2379 inside each host), peers on :2380.
 
+# The cluster token every member starts (and a restore rebuilds them) with.
+ETCD_CLUSTER_TOKEN=play-lab
+
 etcd_initial_cluster() {
     local h out=""
     for h in $(cp_hosts); do out+="${out:+,}$h=http://$(host_addr "$h"):2380"; done
@@ -27,7 +30,7 @@ NAME=$h
 ADDR=$addr
 DATA_DIR=$dir/etcd
 INITIAL_CLUSTER=$(etcd_initial_cluster)
-TOKEN=play-lab
+TOKEN=$ETCD_CLUSTER_TOKEN
 LOG=$dir/etcd.log
 PIDFILE=$dir/etcd.pid
 CONF
