@@ -9,14 +9,15 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use lab::{repo_root, text, Lab};
+use lab::{Lab, repo_root, text};
 use support::Outcome;
 
 const MEMBERS: [&str; 3] = ["cp1", "cp2", "cp3"];
 
 /// The lab's own `lab_etcdctl` (etcdctl from the bastion, every member as an endpoint).
 fn etcdctl(lab: &Lab, args: &[&str]) -> Output {
-    let script = "cd \"$1\" && shift && . lab/config.sh && . lab/lib/hosts.sh && . lab/lib/etcd.sh && lab_etcdctl \"$@\"";
+    let script =
+        "cd \"$1\" && shift && . lab/config.sh && . lab/lib/hosts.sh && . lab/lib/etcd.sh && lab_etcdctl \"$@\"";
     Command::new("bash")
         .arg("-c")
         .arg(script)
@@ -46,7 +47,10 @@ fn host_systemctl(lab: &Lab, host: &str, args: &[&str]) -> Output {
     Command::new("ip")
         .args(["netns", "exec", &format!("{}-{host}", lab.name)])
         .arg("env")
-        .arg(format!("STANDIN_STATE={}", lab.host_dir(host).join("systemd").display()))
+        .arg(format!(
+            "STANDIN_STATE={}",
+            lab.host_dir(host).join("systemd").display()
+        ))
         .arg(repo_root().join("lab/standins/systemctl"))
         .args(args)
         .output()
@@ -58,7 +62,10 @@ fn snapshots(dir: &Path) -> Vec<PathBuf> {
         .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
     found.retain(|p| {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         name.starts_with("snapshot-") && name.ends_with(".db")
     });
     found.sort();
@@ -73,7 +80,12 @@ fn snapshot_status(path: &Path) -> (u64, u64) {
         .arg(path)
         .output()
         .expect("etcdctl runs");
-    assert!(out.status.success(), "snapshot status {}:\n{}", path.display(), text(&out));
+    assert!(
+        out.status.success(),
+        "snapshot status {}:\n{}",
+        path.display(),
+        text(&out)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("snapshot status prints JSON");
     (
         json["totalKey"].as_u64().unwrap_or(0),
@@ -119,7 +131,10 @@ fn etcd_backup_takes_verifies_prunes_and_fetches_snapshots() {
     let on_cp1 = snapshots(&lab.host_dir("cp1").join("etcd-backups"));
     assert_eq!(on_cp1.len(), 1, "{on_cp1:?}");
     for h in ["cp2", "cp3"] {
-        assert!(snapshots(&lab.host_dir(h).join("etcd-backups")).is_empty(), "{h} took no snapshot");
+        assert!(
+            snapshots(&lab.host_dir(h).join("etcd-backups")).is_empty(),
+            "{h} took no snapshot"
+        );
     }
     let (keys, size) = snapshot_status(&on_cp1[0]);
     assert!(keys > 0 && size > 0, "snapshot status: {keys} keys, {size} bytes");
@@ -162,7 +177,12 @@ fn etcd_backup_takes_verifies_prunes_and_fetches_snapshots() {
     assert!(stop.status.success(), "{}", text(&stop));
     let failover = backup(&[]);
     assert_eq!(failover.code, 0, "{}", all(&failover));
-    assert_eq!(snapshots(&lab.host_dir("cp2").join("etcd-backups")).len(), 1, "{}", failover.stdout);
+    assert_eq!(
+        snapshots(&lab.host_dir("cp2").join("etcd-backups")).len(),
+        1,
+        "{}",
+        failover.stdout
+    );
     assert_eq!(snapshots(&lab.host_dir("cp1").join("etcd-backups")), kept);
 
     // No healthy member: the backup fails and says why.
@@ -242,15 +262,32 @@ fn etcd_restore_refuses_until_safe_then_brings_the_cluster_back_to_the_snapshot(
     let restore = |args: &[&str]| lab.play("playbooks/etcd-restore.yml", args);
     let no_snapshot = restore(&["-e", "etcd_restore_confirm=yes"]);
     untouched(&no_snapshot, "no snapshot named");
-    assert!(all(&no_snapshot).contains("-e etcd_restore_snapshot="), "{}", all(&no_snapshot));
+    assert!(
+        all(&no_snapshot).contains("-e etcd_restore_snapshot="),
+        "{}",
+        all(&no_snapshot)
+    );
 
     let unconfirmed = restore(&["-e", &snapshot_arg]);
     untouched(&unconfirmed, "not confirmed");
-    assert!(all(&unconfirmed).contains("-e etcd_restore_confirm=yes"), "{}", all(&unconfirmed));
+    assert!(
+        all(&unconfirmed).contains("-e etcd_restore_confirm=yes"),
+        "{}",
+        all(&unconfirmed)
+    );
 
-    let missing = restore(&["-e", "etcd_restore_snapshot=/nonexistent/snap.db", "-e", "etcd_restore_confirm=yes"]);
+    let missing = restore(&[
+        "-e",
+        "etcd_restore_snapshot=/nonexistent/snap.db",
+        "-e",
+        "etcd_restore_confirm=yes",
+    ]);
     untouched(&missing, "missing snapshot");
-    assert!(all(&missing).contains("is not a file on the controller"), "{}", all(&missing));
+    assert!(
+        all(&missing).contains("is not a file on the controller"),
+        "{}",
+        all(&missing)
+    );
 
     // Garbage, and a real snapshot cut short (`snapshot status` still reads that one; only
     // rebuilding a data dir notices the missing hash).
@@ -273,7 +310,11 @@ fn etcd_restore_refuses_until_safe_then_brings_the_cluster_back_to_the_snapshot(
     let done = restore(&["-e", &snapshot_arg, "-e", "etcd_restore_confirm=yes"]);
     assert_eq!(done.code, 0, "{}", all(&done));
     assert_eq!(get(&lab, "/app/config").as_deref(), Some("old"));
-    assert_eq!(get(&lab, "/app/later"), None, "the key written after the backup is gone");
+    assert_eq!(
+        get(&lab, "/app/later"),
+        None,
+        "the key written after the backup is gone"
+    );
 
     let members: serde_json::Value =
         serde_json::from_str(&etcdctl_ok(&lab, &["member", "list", "-w", "json"])).expect("member list JSON");
@@ -289,14 +330,22 @@ fn etcd_restore_refuses_until_safe_then_brings_the_cluster_back_to_the_snapshot(
     for h in MEMBERS {
         let kept = kept_data_dirs(&lab, h);
         assert_eq!(kept.len(), 1, "{h}: {kept:?}");
-        assert!(lab.host_dir(h).join(&kept[0]).join("member").is_dir(), "{h}'s old data dir kept whole");
+        assert!(
+            lab.host_dir(h).join(&kept[0]).join("member").is_dir(),
+            "{h}'s old data dir kept whole"
+        );
         assert!(!lab.host_dir(h).join("etcd.restoring").exists());
     }
     assert_ne!(etcd_pids(&lab), pids, "every member was restarted");
 
     // The lab itself sees one healthy cluster, and `lab down` stops the restored members.
     let status = lab.lab(&["status"]);
-    assert_eq!(String::from_utf8_lossy(&status.stdout).matches("is healthy").count(), 3, "{}", text(&status));
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout).matches("is healthy").count(),
+        3,
+        "{}",
+        text(&status)
+    );
     let down = lab.lab(&["down"]);
     assert!(down.status.success(), "{}", text(&down));
     for pid in etcd_pids(&lab) {
