@@ -277,6 +277,10 @@ fn etcd_restore_refuses_until_safe_then_brings_the_cluster_back_to_the_snapshot(
         all(&unconfirmed)
     );
 
+    let dry = restore(&["-e", &snapshot_arg, "-e", "etcd_restore_confirm=yes", "--check"]);
+    untouched(&dry, "--check");
+    assert!(all(&dry).contains("under --check"), "{}", all(&dry));
+
     let missing = restore(&[
         "-e",
         "etcd_restore_snapshot=/nonexistent/snap.db",
