@@ -1,6 +1,9 @@
 # A real etcd cluster (the distribution's etcd-server) on the control-plane hosts, plain HTTP on
 # their lab addresses: clients on :2379 (and 127.0.0.1:2379 inside each host), peers on :2380.
 
+# The cluster token every member starts (and a restore rebuilds them) with.
+ETCD_CLUSTER_TOKEN=play-lab
+
 etcd_initial_cluster() {
     local h out=""
     for h in $(cp_hosts); do out+="${out:+,}$h=http://$(host_addr "$h"):2380"; done
@@ -13,27 +16,42 @@ etcd_endpoints() {
     echo "$out"
 }
 
-start_etcd() {
+# Each member runs as a (stand-in) systemd unit, etcd.service, whose ExecStart=/ExecStop= are
+# lab/lib/etcd-service with the member's settings in hosts/<h>/etcd.conf: playbooks stop and
+# start it with `systemctl`, and `lab up`/`down` go through the same unit.
+etcd_unit_files() {
     local h=$1 dir addr
     dir=$(host_dir "$h")
     addr=$(host_addr "$h")
-    pid_alive "$dir/etcd.pid" etcd && return 0
-    mkdir -p "$dir/etcd"
-    chmod 700 "$dir/etcd"
-    # The initial-cluster flags are ignored once the data dir holds a member, so a restart rejoins.
-    # nohup and `ip netns exec` both exec, so $! is etcd itself.
-    nohup ip netns exec "$(host_ns "$h")" etcd \
-        --name "$h" \
-        --data-dir "$dir/etcd" \
-        --listen-peer-urls "http://$addr:2380" \
-        --initial-advertise-peer-urls "http://$addr:2380" \
-        --listen-client-urls "http://$addr:2379,http://127.0.0.1:2379" \
-        --advertise-client-urls "http://$addr:2379" \
-        --initial-cluster "$(etcd_initial_cluster)" \
-        --initial-cluster-token play-lab \
-        --initial-cluster-state new \
-        >>"$dir/etcd.log" 2>&1 </dev/null &
-    echo $! >"$dir/etcd.pid"
+    mkdir -p "$dir/systemd/units"
+    cat >"$dir/etcd.conf" <<CONF
+NS=$(host_ns "$h")
+NAME=$h
+ADDR=$addr
+DATA_DIR=$dir/etcd
+INITIAL_CLUSTER=$(etcd_initial_cluster)
+TOKEN=$ETCD_CLUSTER_TOKEN
+LOG=$dir/etcd.log
+PIDFILE=$dir/etcd.pid
+CONF
+    printf '[Unit]\nDescription=etcd (lab)\n[Service]\nExecStart=%s start %s\nExecStop=%s stop %s\nPIDFile=%s\n' \
+        "$LAB_ROOT/lib/etcd-service" "$dir/etcd.conf" "$LAB_ROOT/lib/etcd-service" "$dir/etcd.conf" "$dir/etcd.pid" \
+        >"$dir/systemd/units/etcd.service"
+}
+
+# host_systemctl HOST ARGS...: the lab's systemctl for HOST's units, inside HOST's namespace.
+host_systemctl() {
+    local h=$1
+    shift
+    in_ns "$h" env STANDIN_STATE="$(host_dir "$h")/systemd" "$LAB_ROOT/standins/systemctl" "$@"
+}
+
+start_etcd() {
+    local h=$1
+    etcd_unit_files "$h"
+    host_systemctl "$h" daemon-reload
+    host_systemctl "$h" enable etcd 2>/dev/null
+    host_systemctl "$h" start etcd
 }
 
 # etcdctl from the bastion, the one place that can reach every member.
@@ -51,16 +69,17 @@ wait_etcd_healthy() {
 
 start_all_etcd() {
     local h
-    for h in $(cp_hosts); do start_etcd "$h"; done
-    sleep 0.5
-    for h in $(cp_hosts); do
-        pid_alive "$(host_dir "$h")/etcd.pid" etcd || die "etcd on $h exited; see $(host_dir "$h")/etcd.log"
-    done
+    for h in $(cp_hosts); do start_etcd "$h" || die "etcd on $h did not start; see $(host_dir "$h")/etcd.log"; done
     wait_etcd_healthy
 }
 
 stop_all_etcd() {
-    local d
+    local d h
+    for h in $(cp_hosts); do
+        [ -f "$(host_dir "$h")/systemd/units/etcd.service" ] && ns_exists "$(host_ns "$h")" &&
+            host_systemctl "$h" stop etcd
+    done
+    # Members of a lab built with more hosts, or before etcd was a unit.
     for d in "$LAB_DIR"/hosts/*; do
         [ -d "$d" ] && pid_stop "$d/etcd.pid" etcd
     done
