@@ -15,6 +15,7 @@ pub use context::{ModuleCtx, ModuleFn, Outcome};
 
 pub mod add_host;
 pub mod apt;
+pub mod apt_upgrade;
 #[cfg(test)]
 mod apt_tests;
 pub mod assert;
