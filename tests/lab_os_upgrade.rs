@@ -23,7 +23,9 @@ fn boot_id(lab: &Lab, host: &str) -> String {
 }
 
 fn reboot_required(lab: &Lab, host: &str) -> bool {
-    lab.lab(&["exec", host, "test", "-e", "/var/run/reboot-required"]).status.success()
+    lab.lab(&["exec", host, "test", "-e", "/var/run/reboot-required"])
+        .status
+        .success()
 }
 
 /// (host, changed) from the PLAY RECAP.
@@ -72,7 +74,11 @@ fn os_upgrade_reboots_only_the_nodes_that_ask_one_at_a_time_drained() {
     assert!(seeded.status.success(), "{}", text(&seeded));
     let before: Vec<String> = NODES.iter().map(|h| boot_id(&lab, h)).collect();
     for (h, id) in NODES.iter().zip(&before) {
-        assert_eq!(id, read(&lab, h, "boot_id").trim(), "{h}: the session's boot id is the host's own file");
+        assert_eq!(
+            id,
+            read(&lab, h, "boot_id").trim(),
+            "{h}: the session's boot id is the host's own file"
+        );
     }
     let distinct: std::collections::BTreeSet<&String> = before.iter().collect();
     assert_eq!(distinct.len(), NODES.len(), "every host has a boot id of its own");
@@ -104,9 +110,20 @@ fn os_upgrade_reboots_only_the_nodes_that_ask_one_at_a_time_drained() {
     assert!(read(&lab, "w1", "packages/installed").contains("openssl\t3.0.15-1~lab.2"));
 
     let store = lab.store();
-    assert_eq!(nodes_with(&store, "cordon"), rebooted, "only the rebooted nodes were cordoned");
-    assert_eq!(nodes_with(&store, "kubelet-stopped"), rebooted, "only the rebooted nodes went down");
-    assert_eq!(store["watermarks"]["max_cordoned"], 1, "never more than one node cordoned at once");
+    assert_eq!(
+        nodes_with(&store, "cordon"),
+        rebooted,
+        "only the rebooted nodes were cordoned"
+    );
+    assert_eq!(
+        nodes_with(&store, "kubelet-stopped"),
+        rebooted,
+        "only the rebooted nodes went down"
+    );
+    assert_eq!(
+        store["watermarks"]["max_cordoned"], 1,
+        "never more than one node cordoned at once"
+    );
     assert_all_ready_and_schedulable(&store);
     let status = lab.kube_store("status", &["--check"]);
     assert!(status.status.success(), "{}", text(&status));
@@ -126,7 +143,11 @@ fn os_upgrade_reboots_only_the_nodes_that_ask_one_at_a_time_drained() {
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
     let r = recap(&again.stdout);
     assert_eq!(r.len(), NODES.len(), "{}", again.stdout);
-    assert!(r.iter().all(|(_, c)| *c == 0), "second run changed something:\n{}", again.stdout);
+    assert!(
+        r.iter().all(|(_, c)| *c == 0),
+        "second run changed something:\n{}",
+        again.stdout
+    );
     for (h, old) in NODES.iter().zip(&before) {
         if !rebooted.contains(h) {
             assert_eq!(&boot_id(&lab, h), old, "{h}");
@@ -139,10 +160,18 @@ fn node_maintenance_drains_one_node_and_gives_it_back() {
     let lab = Lab::up("lnm", 85);
     let missing = lab.play("playbooks/node-maintenance.yml", &[]);
     assert_eq!(missing.code, 2, "{}", missing.stdout);
-    assert!(missing.stdout.contains("no node given: name one with -e node=NAME"), "{}", missing.stdout);
+    assert!(
+        missing.stdout.contains("no node given: name one with -e node=NAME"),
+        "{}",
+        missing.stdout
+    );
     let unknown = lab.play("playbooks/node-maintenance.yml", &["-e", "node=w9"]);
     assert_eq!(unknown.code, 2, "{}", unknown.stdout);
-    assert!(unknown.stdout.contains("node w9 is not in the inventory"), "{}", unknown.stdout);
+    assert!(
+        unknown.stdout.contains("node w9 is not in the inventory"),
+        "{}",
+        unknown.stdout
+    );
 
     let drain = lab.play("playbooks/node-maintenance.yml", &["-e", "node=w2"]);
     assert_eq!(drain.code, 0, "{}\n{}", drain.stdout, drain.stderr);
@@ -150,17 +179,31 @@ fn node_maintenance_drains_one_node_and_gives_it_back() {
     assert_eq!(store["nodes"]["w2"]["unschedulable"], true, "w2 stays cordoned");
     let left: Vec<&Value> = store["pods"]
         .as_object()
-        .map(|p| p.values().filter(|p| p["node"] == "w2" && p["owner"] != "DaemonSet").collect())
+        .map(|p| {
+            p.values()
+                .filter(|p| p["node"] == "w2" && p["owner"] != "DaemonSet")
+                .collect()
+        })
         .unwrap_or_default();
     assert!(left.is_empty(), "pods left on w2: {left:?}");
     assert_eq!(nodes_with(&store, "cordon"), ["w2"]);
 
-    let back = lab.play("playbooks/node-maintenance.yml", &["-e", "node=w2", "-e", "uncordon=true"]);
+    let back = lab.play(
+        "playbooks/node-maintenance.yml",
+        &["-e", "node=w2", "-e", "uncordon=true"],
+    );
     assert_eq!(back.code, 0, "{}\n{}", back.stdout, back.stderr);
-    assert!(recap(&back.stdout).iter().any(|(h, c)| h == "w2" && *c == 1), "{}", back.stdout);
+    assert!(
+        recap(&back.stdout).iter().any(|(h, c)| h == "w2" && *c == 1),
+        "{}",
+        back.stdout
+    );
     assert_all_ready_and_schedulable(&lab.store());
     let status = lab.kube_store("status", &["--check"]);
     assert!(status.status.success(), "{}", text(&status));
-    let again = lab.play("playbooks/node-maintenance.yml", &["-e", "node=w2", "-e", "uncordon=true"]);
+    let again = lab.play(
+        "playbooks/node-maintenance.yml",
+        &["-e", "node=w2", "-e", "uncordon=true"],
+    );
     assert!(recap(&again.stdout).iter().all(|(_, c)| *c == 0), "{}", again.stdout);
 }

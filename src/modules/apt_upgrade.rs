@@ -38,7 +38,10 @@ pub fn mode(a: &Args<'_>) -> Result<Option<String>, String> {
         _ => m,
     };
     if !MODES.contains(&m.as_str()) {
-        return Err(format!("value of upgrade must be one of: {}, got: {m}", MODES.join(", ")));
+        return Err(format!(
+            "value of upgrade must be one of: {}, got: {m}",
+            MODES.join(", ")
+        ));
     }
     Ok((m != "no").then_some(m))
 }
@@ -191,7 +194,10 @@ mod tests {
             (Value::str("no"), Ok(None)),
             (Value::Bool(true), Ok(Some("yes"))),
             (Value::Bool(false), Ok(None)),
-            (Value::str("everything"), Err("value of upgrade must be one of: dist, full, no, safe, yes, got: everything")),
+            (
+                Value::str("everything"),
+                Err("value of upgrade must be one of: dist, full, no, safe, yes, got: everything"),
+            ),
         ];
         for (v, want) in cases {
             let mut m = crate::value::Map::new();

@@ -15,9 +15,9 @@ pub use context::{ModuleCtx, ModuleFn, Outcome};
 
 pub mod add_host;
 pub mod apt;
-pub mod apt_upgrade;
 #[cfg(test)]
 mod apt_tests;
+pub mod apt_upgrade;
 pub mod assert;
 pub mod blockinfile;
 mod cmd_common;
