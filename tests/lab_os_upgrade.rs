@@ -72,6 +72,8 @@ fn os_upgrade_reboots_only_the_nodes_that_ask_one_at_a_time_drained() {
     assert!(seeded.status.success(), "{}", text(&seeded));
     let seeded = lab.lab(&["seed-upgrades", "--no-reboot", "w1"]);
     assert!(seeded.status.success(), "{}", text(&seeded));
+    stand_ins_keep_the_real_apt_and_shutdown_away(&lab);
+    let this_machine_needed_reboot = std::path::Path::new("/run/reboot-required").exists();
     let before: Vec<String> = NODES.iter().map(|h| boot_id(&lab, h)).collect();
     for (h, id) in NODES.iter().zip(&before) {
         assert_eq!(
@@ -108,6 +110,11 @@ fn os_upgrade_reboots_only_the_nodes_that_ask_one_at_a_time_drained() {
         }
     }
     assert!(read(&lab, "w1", "packages/installed").contains("openssl\t3.0.15-1~lab.2"));
+    assert_eq!(
+        std::path::Path::new("/run/reboot-required").exists(),
+        this_machine_needed_reboot,
+        "the lab's upgrade reached this machine's /run"
+    );
 
     let store = lab.store();
     assert_eq!(
@@ -206,4 +213,50 @@ fn node_maintenance_drains_one_node_and_gives_it_back() {
         &["-e", "node=w2", "-e", "uncordon=true"],
     );
     assert!(recap(&again.stdout).iter().all(|(_, c)| *c == 0), "{}", again.stdout);
+}
+
+/// What a lab host runs for apt and shutdown: the stand-ins, even by absolute path, refusing
+/// what the real tools refuse; and the stand-ins refuse to run outside a lab host.
+fn stand_ins_keep_the_real_apt_and_shutdown_away(lab: &Lab) {
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["/usr/bin/dpkg-query", "-W", "openssl"], 0, "openssl\t3.0.15-1~lab.1"),
+        (
+            &["/usr/bin/dpkg", "-i", "x.deb"],
+            100,
+            "dpkg is not available on lab hosts",
+        ),
+        (
+            &["apt-get", "install", "-y", "no-such-pkg"],
+            100,
+            "E: Unable to locate package no-such-pkg",
+        ),
+        (&["apt-get", "dist-upgrade"], 0, "0 upgraded, 0 newly installed"),
+        (
+            &["apt-get", "-s", "--bogus", "upgrade"],
+            100,
+            "--bogus is not understood",
+        ),
+        (&["shutdown", "-h", "now"], 1, "cannot be powered off"),
+        (&["shutdown", "-r", "12:00"], 1, "not supported"),
+    ];
+    for (argv, rc, want) in cases {
+        let mut args = vec!["exec", "w2"];
+        args.extend_from_slice(argv);
+        let out = lab.lab(&args);
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(*rc), "{argv:?}: {all}");
+        assert!(all.contains(want), "{argv:?}: want {want:?} in {all}");
+    }
+    // Outside the host's mount namespace, even with the host's directory given.
+    let out = std::process::Command::new(lab::repo_root().join("lab/standins/apt-get"))
+        .args(["-s", "dist-upgrade"])
+        .env("LAB_HOST_DIR", lab.host_dir("w2"))
+        .output()
+        .expect("the apt-get stand-in runs");
+    assert_eq!(out.status.code(), Some(100), "{}", text(&out));
+    assert!(
+        text(&out).contains("not inside a lab host's mount namespace"),
+        "{}",
+        text(&out)
+    );
 }
