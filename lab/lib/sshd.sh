@@ -38,9 +38,13 @@ start_sshd() {
     dir=$(host_dir "$h")
     sshd_config "$h" >"$dir/sshd_config"
     if pid_alive "$dir/sshd.pid" sshd; then
-        # Running: reload so config changes apply.
-        kill -HUP "$(cat "$dir/sshd.pid")"
-        return 0
+        if [ -s "$dir/boot_id" ] && [ "$(nsenter -t "$(cat "$dir/sshd.pid")" -m cat /proc/sys/kernel/random/boot_id 2>/dev/null)" = "$(cat "$dir/boot_id")" ]; then
+            # Running: reload so config changes apply.
+            kill -HUP "$(cat "$dir/sshd.pid")"
+            return 0
+        fi
+        # Started before the hosts had mount namespaces of their own: start it again.
+        pid_stop "$dir/sshd.pid" sshd
     fi
     "$SSHD" -t -f "$dir/sshd_config" || die "bad sshd config for $h"
     [ -s "$dir/boot_id" ] || cat /proc/sys/kernel/random/uuid >"$dir/boot_id"
