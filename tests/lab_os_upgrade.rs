@@ -85,6 +85,7 @@ fn os_upgrade_reboots_only_the_nodes_that_ask_one_at_a_time_drained() {
     let distinct: std::collections::BTreeSet<&String> = before.iter().collect();
     assert_eq!(distinct.len(), NODES.len(), "every host has a boot id of its own");
 
+    let etcd_before = read(&lab, "cp2", "etcd.pid");
     let run = lab.play("playbooks/os-upgrade.yml", &["-e", "upgrade_gate_delay=1"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 
@@ -145,6 +146,20 @@ fn os_upgrade_reboots_only_the_nodes_that_ask_one_at_a_time_drained() {
         })
         .unwrap_or_default();
     assert_eq!(order, ["cp2", "w3"]);
+
+    // cp2's reboot took its etcd member down and brought it back; the cluster is healthy.
+    assert_ne!(
+        read(&lab, "cp2", "etcd.pid"),
+        etcd_before,
+        "etcd on cp2 was not restarted"
+    );
+    let status = lab.lab(&["status"]);
+    let shown = String::from_utf8_lossy(&status.stdout).into_owned();
+    assert_eq!(shown.matches(":2379 is healthy").count(), 3, "{shown}");
+
+    let check = lab.play("playbooks/os-upgrade.yml", &["--check", "-e", "upgrade_gate_delay=1"]);
+    assert_eq!(check.code, 0, "{}\n{}", check.stdout, check.stderr);
+    assert!(recap(&check.stdout).iter().all(|(_, c)| *c == 0), "{}", check.stdout);
 
     let again = lab.play("playbooks/os-upgrade.yml", &["-e", "upgrade_gate_delay=1"]);
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
