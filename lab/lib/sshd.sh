@@ -1,4 +1,12 @@
-# One sshd per host, in the host's namespace and its own UTS namespace (so `hostname` is cp1, ...).
+# One sshd per host, in the host's network namespace and its own UTS namespace (so `hostname` is
+# cp1, ...) and mount namespace, where the host's own files sit at their real paths: a private
+# tmpfs /run (so /var/run/reboot-required is per host and gone after a reboot), the host's boot id
+# file over /proc/sys/kernel/random/boot_id, its own /var/lib/apt, and the lab's package
+# stand-ins over apt-get, apt-cache and dpkg-query (and refusals over apt, dpkg, aptitude): the real
+# apt would change this machine, which every lab host shares.
+
+# The programs a lab host must never run for real, and what replaces them.
+LAB_APT_TOOLS="apt-get apt-cache dpkg-query apt dpkg aptitude unattended-upgrade"
 
 sshd_config() {
     local h=$1 dir forwarding=no
@@ -21,7 +29,7 @@ MaxStartups 100:30:200
 MaxSessions 100
 # The Kubernetes stand-ins find the lab's cluster store and their node name here; the lab's
 # systemctl (no systemd in the lab) comes first on PATH and keeps this host's units apart.
-SetEnv KUBE_LAB_STORE=$LAB_DIR/kube-store.json KUBE_LAB_NODE=$h STANDIN_STATE=$(host_dir "$h")/systemd PATH=$LAB_ROOT/standins:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+SetEnv KUBE_LAB_STORE=$LAB_DIR/kube-store.json KUBE_LAB_NODE=$h LAB_HOST_DIR=$dir STANDIN_STATE=$dir/systemd PATH=$LAB_ROOT/standins:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CFG
 }
 
@@ -30,14 +38,32 @@ start_sshd() {
     dir=$(host_dir "$h")
     sshd_config "$h" >"$dir/sshd_config"
     if pid_alive "$dir/sshd.pid" sshd; then
-        # Running: reload so config changes apply.
-        kill -HUP "$(cat "$dir/sshd.pid")"
-        return 0
+        if [ -s "$dir/boot_id" ] && [ "$(nsenter -t "$(cat "$dir/sshd.pid")" -m cat /proc/sys/kernel/random/boot_id 2>/dev/null)" = "$(cat "$dir/boot_id")" ]; then
+            # Running: reload so config changes apply.
+            kill -HUP "$(cat "$dir/sshd.pid")"
+            return 0
+        fi
+        # Started before the hosts had mount namespaces of their own: start it again.
+        pid_stop "$dir/sshd.pid" sshd
     fi
     "$SSHD" -t -f "$dir/sshd_config" || die "bad sshd config for $h"
-    # sshd daemonises and writes its PidFile; unshare/sh exec, so the daemon keeps the UTS namespace.
-    in_ns "$h" unshare --uts sh -c 'hostname "$1" && exec "$2" -f "$3" -E "$4"' sh \
-        "$h" "$SSHD" "$dir/sshd_config" "$dir/sshd.log"
+    [ -s "$dir/boot_id" ] || cat /proc/sys/kernel/random/uuid >"$dir/boot_id"
+    mkdir -p "$dir/var-lib-apt"
+    "$PYTHON" "$LAB_ROOT/lib/apt_standin.py" --lab-init "$dir"
+    # sshd daemonises and writes its PidFile; unshare/sh exec, so the daemon keeps the namespaces
+    # (unshare makes the new mount namespace private: nothing mounted here reaches this machine).
+    in_ns "$h" unshare --uts --mount sh -c '
+        set -e
+        hostname "$1"
+        mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
+        mkdir -p /run/sshd
+        mount --bind "$5/boot_id" /proc/sys/kernel/random/boot_id
+        mount --bind "$5/var-lib-apt" /var/lib/apt
+        for t in $7; do
+            if [ -e "/usr/bin/$t" ]; then mount --bind "$6/lib/apt_standin.py" "/usr/bin/$t"; fi
+        done
+        exec "$2" -f "$3" -E "$4"' sh \
+        "$h" "$SSHD" "$dir/sshd_config" "$dir/sshd.log" "$dir" "$LAB_ROOT" "$LAB_APT_TOOLS"
     local i
     for ((i = 0; i < 50; i++)); do
         pid_alive "$dir/sshd.pid" sshd && return 0

@@ -1,6 +1,7 @@
 //! `apt`: Debian packages by name, `name=version` or `name=1.29.*`, with apt-get and
 //! DEBIAN_FRONTEND=noninteractive. What is installed is read first with `dpkg-query`, wildcard
 //! versions are resolved against `apt-cache madison`, and apt-get runs only for what differs.
+//! `upgrade=` (the whole system) is in `apt_upgrade.rs`.
 
 use super::Outcome;
 use super::args::Args;
@@ -216,8 +217,9 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
         if matches!(state.as_str(), "build-dep" | "fixed") {
             return Ok(Outcome::fail(format!("state={state} is not supported")));
         }
-        if let Some(u) = try_arg!(a.str("upgrade")).filter(|u| !matches!(u.as_str(), "no" | "false" | "False")) {
-            return Ok(Outcome::fail(format!("upgrade={u} is not supported")));
+        let upgrade = try_arg!(super::apt_upgrade::mode(&a));
+        if upgrade.is_some() && !names.is_empty() {
+            return Ok(Outcome::fail("parameters are mutually exclusive: deb|package|upgrade"));
         }
         let o = Opts {
             state,
@@ -256,6 +258,18 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
                 .with("cache_updated", updated)
                 .with("cache_update_time", time)
         };
+        if let Some(mode) = &upgrade {
+            let u = super::apt_upgrade::UpgradeOpts {
+                dpkg_options: o.dpkg_options.clone(),
+                force: o.force,
+                unauthenticated: o.unauthenticated,
+                downgrade: o.downgrade,
+                autoremove: o.autoremove,
+                default_release: o.default_release.clone(),
+                force_apt_get: try_arg!(a.bool("force_apt_get", false)),
+            };
+            return super::apt_upgrade::run(ctx, mode, &u, APT_ENV).await;
+        }
         if names.is_empty() {
             return Ok(base(updated));
         }

@@ -17,6 +17,7 @@ pub mod add_host;
 pub mod apt;
 #[cfg(test)]
 mod apt_tests;
+pub mod apt_upgrade;
 pub mod assert;
 pub mod blockinfile;
 mod cmd_common;
