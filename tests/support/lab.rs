@@ -94,17 +94,16 @@ impl Lab {
     /// Run `play PLAYBOOK -i <this lab> ARGS...` from the repository root, as a user would, with
     /// the run journal kept in the lab's state directory.
     pub fn play(&self, playbook: &str, args: &[&str]) -> Outcome {
-        let out = Command::new(env!("CARGO_BIN_EXE_play"))
-            .arg(playbook)
-            .arg("-i")
-            .arg(self.inventory())
-            .args(args)
-            .current_dir(repo_root())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", "/nonexistent-home")
-            .env("NO_COLOR", "1")
-            .env("PLAY_STATE_DIR", self.dir.join("play-state"))
+        let inventory = self.inventory().display().to_string();
+        let mut all = vec![playbook, "-i", inventory.as_str()];
+        all.extend_from_slice(args);
+        self.play_args(&all)
+    }
+
+    /// `play ARGS...` (e.g. `runs PLAYBOOK latest`) with the same environment as [`Lab::play`].
+    pub fn play_args(&self, args: &[&str]) -> Outcome {
+        let out = self
+            .play_command(args)
             .output()
             .expect("the play binary runs");
         Outcome {
@@ -112,6 +111,24 @@ impl Lab {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
+    }
+
+    /// The command [`Lab::play_args`] runs, for a test that spawns (and kills) it itself.
+    pub fn play_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_play"));
+        cmd.args(args)
+            .current_dir(repo_root())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", "/nonexistent-home")
+            .env("NO_COLOR", "1")
+            .env("PLAY_STATE_DIR", self.state_dir());
+        cmd
+    }
+
+    /// `PLAY_STATE_DIR` of every run: the journals are in its `runs/`.
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.join("play-state")
     }
 }
 
