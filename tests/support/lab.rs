@@ -102,10 +102,7 @@ impl Lab {
 
     /// `play ARGS...` (e.g. `runs PLAYBOOK latest`) with the same environment as [`Lab::play`].
     pub fn play_args(&self, args: &[&str]) -> Outcome {
-        let out = self
-            .play_command(args)
-            .output()
-            .expect("the play binary runs");
+        let out = self.play_command(args).output().expect("the play binary runs");
         Outcome {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
