@@ -100,10 +100,20 @@ impl PlayRunner<'_> {
                 ..BatchState::default()
             };
             let end = self.run_batch(&pvars, active, &mut state).await;
+            // A batch is done only once its gate passed: --resume must not start the next
+            // batch after a gate that failed, or that a killed run never finished.
+            let gate = if state.abort.is_none() && end != PlayEnd::Stop && !state.end_play && i + 1 < total {
+                super::gates::run_gates(self, &pvars, batch, i + 1).await
+            } else {
+                Ok(())
+            };
             self.shared.reporter.emit(Event::BatchEnd {
                 play: self.plan.number,
                 number: i + 1,
-                clean: state.failed.is_empty() && state.abort.is_none() && !self.shared.stop.requested(),
+                clean: state.failed.is_empty()
+                    && state.abort.is_none()
+                    && gate.is_ok()
+                    && !self.shared.stop.requested(),
             });
             if let Some(reason) = state.abort {
                 self.shared.reporter.emit(Event::Aborted { reason });
@@ -115,14 +125,9 @@ impl PlayRunner<'_> {
             if state.end_play {
                 break;
             }
-            if i + 1 < total {
-                match super::gates::run_gates(self, &pvars, batch, i + 1).await {
-                    Ok(()) => {}
-                    Err(reason) => {
-                        self.shared.reporter.emit(Event::Aborted { reason });
-                        return PlayEnd::Stop;
-                    }
-                }
+            if let Err(reason) = gate {
+                self.shared.reporter.emit(Event::Aborted { reason });
+                return PlayEnd::Stop;
             }
         }
         PlayEnd::Continue
