@@ -383,6 +383,18 @@ fn a_worker_not_ready_after_its_uncordon_stops_the_rollout_at_the_health_gate() 
             "{w} saw batch work"
         );
     }
+
+    // Healed: --resume runs batch 2 again, its gate passes this time, and the rest follows.
+    fault(&lab, &["ready", "w2"]);
+    let resumed = upgrade(&lab, &["-e", "upgrade_gate_retries=2", "--resume"]);
+    assert_eq!(resumed.code, 0, "{}", show(&resumed));
+    assert!(task_lines(&resumed, "w1").is_empty(), "{}", show(&resumed));
+    assert!(resumed.stdout.contains("batch 2 of 4: w2"), "{}", show(&resumed));
+    let st = lab.store();
+    assert_eq!(count(&st, "cordon", "w1"), 1);
+    assert_eq!(count(&st, "cordon", "w2"), 2, "batch 2 ran again");
+    assert_all_at(&st, NEW);
+    assert_status_check(&lab);
 }
 
 #[test]
@@ -433,7 +445,7 @@ fn a_failed_batch_is_shown_by_play_runs_and_resume_starts_there_once_the_fault_i
     assert_status_check(&lab);
 }
 
-/// Lines in the newest journal under `runs` not in `known`.
+/// The newest journal under `runs` that is not in `known`.
 fn newest_journal(runs: &Path, known: &BTreeSet<PathBuf>) -> Option<PathBuf> {
     std::fs::read_dir(runs)
         .ok()?
@@ -442,34 +454,41 @@ fn newest_journal(runs: &Path, known: &BTreeSet<PathBuf>) -> Option<PathBuf> {
         .max()
 }
 
-/// Where a journal stopped: its last `batch_start`, as `play P batch N`.
+/// Journal lines written since the first batch of play `play` started, if it has.
+fn lines_into_play(path: &Path, play: i64) -> Option<usize> {
+    let file = std::fs::File::open(path).ok()?;
+    let lines: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
+    let start = lines.iter().position(|l| {
+        serde_json::from_str::<Value>(l).is_ok_and(|e| e["event"] == "batch_start" && e["play"] == play)
+    })?;
+    Some(lines.len() - start - 1)
+}
+
+/// Where a journal stopped: its last `batch_start`, and its last line.
 fn last_batch(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
+    let batch = text
+        .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|e| e["event"] == "batch_start")
         .last()
         .map(|e| format!("in play {} batch {} {}", e["play"], e["number"], e["hosts"]))
-        .unwrap_or_else(|| "before any batch".into())
-}
-
-fn journal_lines(path: &Path) -> usize {
-    std::fs::File::open(path)
-        .map(|f| BufReader::new(f).lines().count())
-        .unwrap_or(0)
+        .unwrap_or_else(|| "before any batch".into());
+    let last: String = text.lines().last().unwrap_or_default().chars().take(120).collect();
+    format!("{batch}, after {last}")
 }
 
 #[test]
 fn an_upgrade_killed_at_any_point_resumes_to_a_healthy_cluster() {
     let lab = lab_at("lu7", 97, NEW);
     let runs_dir = lab.state_dir().join("runs");
+    let inventory = lab.inventory().display().to_string();
     let mut known = BTreeSet::new();
-    // Kill points, in journal lines of each run: in the etcd backups, in the control plane, in
-    // the worker batches.
-    for (i, kill_after) in [80usize, 100, 110].into_iter().enumerate() {
-        let mut args = vec![PLAYBOOK, "-i"];
-        let inventory = lab.inventory().display().to_string();
-        args.push(&inventory);
+    // SIGKILL at (play, journal lines into it): while etcd is backed up, after the first
+    // control-plane node's kubeadm upgrade, after the first worker's new binaries are in place
+    // but before its kubelet restart. Each later run resumes the one before.
+    for (i, (play, kill_after)) in [(2, 4usize), (3, 12), (4, 12)].into_iter().enumerate() {
+        let mut args = vec![PLAYBOOK, "-i", inventory.as_str()];
         args.extend_from_slice(&FAST);
         if i > 0 {
             args.push("--resume");
@@ -480,17 +499,21 @@ fn an_upgrade_killed_at_any_point_resumes_to_a_healthy_cluster() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("play starts");
-        let deadline = Instant::now() + Duration::from_secs(90);
+        let deadline = Instant::now() + Duration::from_secs(120);
         let journal = loop {
-            let found = newest_journal(&runs_dir, &known).filter(|j| journal_lines(j) >= kill_after);
+            let found =
+                newest_journal(&runs_dir, &known).filter(|j| lines_into_play(j, play).is_some_and(|n| n >= kill_after));
             if let Some(j) = found {
                 break j;
             }
             if let Ok(Some(status)) = child.try_wait() {
-                panic!("run {i} ended ({status}) before {kill_after} journal lines");
+                panic!("run {i} ended ({status}) before play {play} line {kill_after}");
             }
-            assert!(Instant::now() < deadline, "run {i} never reached {kill_after} lines");
-            std::thread::sleep(Duration::from_millis(20));
+            assert!(
+                Instant::now() < deadline,
+                "run {i} never reached play {play} line {kill_after}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
         };
         child.kill().expect("SIGKILL the engine");
         let _ = child.wait();
@@ -503,4 +526,11 @@ fn an_upgrade_killed_at_any_point_resumes_to_a_healthy_cluster() {
     assert_all_at(&st, NEW);
     assert_status_check(&lab);
     assert_no_budget_broken(&st);
+    for cp in CONTROL_PLANE {
+        let snaps = snapshots(&lab, cp);
+        assert!(!snaps.is_empty(), "{cp}: no snapshot");
+        for snap in snaps {
+            assert_snapshot_verifies(&snap);
+        }
+    }
 }
