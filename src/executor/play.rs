@@ -267,18 +267,18 @@ impl PlayRunner<'_> {
                         let mut survivors = ok;
                         let mut still_failed = failed.clone();
                         if !b.rescue.is_empty() && !failed.is_empty() {
+                            // As Ansible counts it: the failure that sends a host into rescue is
+                            // a rescue, not a failure, whether or not the rescue then fails too.
                             for h in &failed {
                                 state.failed.remove(h);
-                            }
-                            let rescued = self
-                                .run_nodes(pvars, &b.rescue, failed.clone(), state, handlers, false)
-                                .await;
-                            for h in &rescued {
                                 self.shared.state.update(h, |s| {
                                     s.stats.failed = s.stats.failed.saturating_sub(1);
                                     s.stats.rescued += 1;
                                 });
                             }
+                            let rescued = self
+                                .run_nodes(pvars, &b.rescue, failed.clone(), state, handlers, false)
+                                .await;
                             still_failed.retain(|h| !rescued.contains(h));
                             survivors.extend(rescued);
                         }
