@@ -472,12 +472,12 @@ fn last_batch(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let batch = text
         .lines()
+        .rev()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|e| e["event"] == "batch_start")
-        .last()
+        .find(|e| e["event"] == "batch_start")
         .map(|e| format!("in play {} batch {} {}", e["play"], e["number"], e["hosts"]))
         .unwrap_or_else(|| "before any batch".into());
-    let last: String = text.lines().last().unwrap_or_default().chars().take(120).collect();
+    let last: String = text.lines().next_back().unwrap_or_default().chars().take(120).collect();
     format!("{batch}, after {last}")
 }
 
