@@ -292,7 +292,7 @@ fn one_minor_upgrades_every_node_in_order_within_budgets_and_a_second_run_change
 }
 
 #[test]
-fn a_two_minor_jump_is_refused_before_any_host_changes_then_serial_two_goes_two_at_a_time() {
+fn a_two_minor_jump_is_refused_then_serial_two_goes_two_at_a_time_and_the_final_check_sees_the_last_batch() {
     let lab = lab_at("lu2", 93, "v1.31.1");
     let store_before = std::fs::read(lab.store_path()).expect("the store");
     let bins_before = bin_files(&lab);
@@ -311,16 +311,28 @@ fn a_two_minor_jump_is_refused_before_any_host_changes_then_serial_two_goes_two_
         assert!(snapshots(&lab, cp).is_empty(), "{cp} took a snapshot");
     }
 
-    // The same lab, one minor this time, workers two by two.
+    // The same lab, one minor this time, workers two by two; w4, in the last batch (which no
+    // gate follows), goes NotReady right after its uncordon: the final check catches it.
     set_kube_version(&lab, NEW);
+    fault(&lab, &["notready-after-uncordon", "w4"]);
     let out = upgrade(&lab, &["-e", "serial=2"]);
-    assert_eq!(out.code, 0, "{}", show(&out));
+    assert_ne!(out.code, 0, "{}", show(&out));
+    assert!(out.stdout.contains("batch 2 of 2: w3, w4"), "{}", show(&out));
+    assert!(
+        out.stdout.contains("nodes not Ready or still cordoned: w4;"),
+        "{}",
+        show(&out)
+    );
     let st = lab.store();
-    assert_all_at(&st, NEW);
     assert_eq!(most_cordoned_at_once(&st, &WORKERS), 2, "{:?}", events(&st));
     assert_eq!(st["watermarks"]["max_cordoned"], 2);
     assert_no_budget_broken(&st);
-    assert!(out.stdout.contains("batch 2 of 2: w3, w4"), "{}", show(&out));
+
+    fault(&lab, &["ready", "w4"]);
+    let again = upgrade(&lab, &["-e", "serial=2"]);
+    assert_eq!(again.code, 0, "{}", show(&again));
+    let st = lab.store();
+    assert_all_at(&st, NEW);
     assert_status_check(&lab);
 }
 
