@@ -132,6 +132,11 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         let _ = self.lab(&["down", "--purge"]);
+        // A process that was still exiting can write into the state dir while it is removed.
+        if self.dir.exists() {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
