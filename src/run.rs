@@ -108,7 +108,7 @@ fn execute(rc: &RunConfig, compiled: Compiled, command_line: &[String]) -> i32 {
         tags: rc.tags.clone(),
         skip_tags: rc.skip_tags.clone(),
         roles_path: rc.roles_path.clone(),
-        retry_files: true,
+        retry_files: rc.retry_files,
     };
     let user_sink: Box<dyn crate::output::events::Sink> = if rc.json_output {
         Box::new(crate::output::json_lines::JsonLines::stdout())

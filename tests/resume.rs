@@ -89,6 +89,52 @@ fn a_failed_rollout_resumes_at_the_failed_batch_with_earlier_results_restored() 
 }
 
 #[test]
+fn a_batch_whose_gate_failed_is_not_done_so_resume_checks_it_again_before_the_next() {
+    let hosts = SshHosts::start(&["n1", "n2", "n3"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let book = format!(
+        r#"
+- hosts: nodes
+  serial: 1
+  gather_facts: false
+  batch_gate:
+    retries: 0
+    delay: 0
+    checks:
+      - name: node is Ready
+        command: test ! -e {d}/sick-{{{{ inventory_hostname }}}}
+  tasks:
+    - shell: echo {{{{ inventory_hostname }}}} >> {d}/ran.log
+"#,
+        d = d.display()
+    );
+    write_tree(d, &[("hosts.yml", &hosts.inventory(&[])), ("site.yml", &book)]);
+    std::fs::write(d.join("sick-n2"), "").expect("fault");
+
+    let first = play(d, &["site.yml", "-i", "hosts.yml"]);
+    assert_ne!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    assert_eq!(ran(d), ["n1", "n2"]);
+    let detail = play(d, &["runs", "site.yml", "latest"]);
+    assert!(
+        detail.stdout.contains("play 1 batch 2: ended with failures"),
+        "{}",
+        detail.stdout
+    );
+
+    // Still sick: the resumed run runs batch 2 again and stops at its gate again.
+    let again = play(d, &["site.yml", "-i", "hosts.yml", "--resume"]);
+    assert_ne!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stderr.contains("gate after batch 2"), "{}", again.stderr);
+    assert_eq!(ran(d), ["n1", "n2", "n2"], "batch 3 never started");
+
+    std::fs::remove_file(d.join("sick-n2")).expect("heal");
+    let healed = play(d, &["site.yml", "-i", "hosts.yml", "--resume"]);
+    assert_eq!(healed.code, 0, "{}\n{}", healed.stdout, healed.stderr);
+    assert_eq!(ran(d), ["n1", "n2", "n2", "n2", "n3"]);
+}
+
+#[test]
 fn resume_refuses_a_changed_playbook_unless_forced() {
     let hosts = SshHosts::start(&["n1", "n2", "n3", "n4"]);
     let dir = tempfile::tempdir().expect("tempdir");

@@ -204,6 +204,18 @@ fn registered_results_conditions_loops_and_rescue() {
 }
 
 #[test]
+fn a_rescue_that_fails_too_counts_one_rescue_and_one_failure() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let book = "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - block:\n        - command: /bin/false\n      rescue:\n        - fail:\n            msg: stop\n";
+    std::fs::write(dir.path().join("site.yml"), book).expect("write");
+    let out = play(dir.path(), &["site.yml", "-i", "localhost,", "-c", "local"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    let recap = recap_line(&out.stdout, "localhost");
+    // ansible-playbook 2.19: failed=1 rescued=1.
+    assert!(recap.contains("failed=1 ") && recap.contains("rescued=1 "), "{recap}");
+}
+
+#[test]
 fn wait_for_connection_reconnects_after_the_session_is_lost() {
     let hosts = SshHosts::start(&["n1"]);
     // The second task kills the sshd process serving this host's session (as a reboot would);

@@ -77,6 +77,8 @@ pub struct RunConfig {
     pub step: bool,
     pub flush_cache: bool,
     pub force_handlers: bool,
+    /// Write `<playbook>.retry` when hosts failed (Ansible's default since 2.8: no).
+    pub retry_files: bool,
     pub verbosity: u8,
     /// The configuration file that was read, if any.
     pub config_file: Option<PathBuf>,
@@ -288,6 +290,7 @@ impl RunConfig {
             step: opts.step,
             flush_cache: opts.flush_cache,
             force_handlers: opts.force_handlers || set.bool(&s::FORCE_HANDLERS)?.unwrap_or(false),
+            retry_files: set.bool(&s::RETRY_FILES_ENABLED)?.unwrap_or(false),
             verbosity,
             config_file: cfg.map(|c| c.path.clone()),
             warnings,

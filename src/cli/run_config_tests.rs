@@ -63,6 +63,7 @@ fn defaults_without_any_config() {
     let rc = f.load(&[], |_| {}).expect("loads");
     assert_eq!(rc.config_file, None);
     assert_eq!((rc.forks, rc.timeout, rc.host_key_checking), (5, 10, true));
+    assert!(!rc.retry_files, "ansible-core writes retry files only when enabled");
     assert_eq!(rc.remote_user, None);
     assert_eq!(rc.inventories, [InventorySource::Path("/etc/ansible/hosts".into())]);
     assert_eq!(
@@ -298,6 +299,15 @@ fn cli_inventories_may_be_host_lists() {
 }
 
 type EnvPairs = &'static [(&'static str, &'static str)];
+
+#[test]
+fn retry_files_follow_retry_files_enabled() {
+    let f = Fixture::new();
+    f.write("proj/ansible.cfg", "[defaults]\nretry_files_enabled = True\n");
+    assert!(f.load(&[], |_| {}).expect("loads").retry_files);
+    let off = f.load(&[("ANSIBLE_RETRY_FILES_ENABLED", "no")], |_| {}).expect("loads");
+    assert!(!off.retry_files, "the environment wins over ansible.cfg");
+}
 
 #[test]
 fn unknown_keys_are_ignored_and_bad_values_name_their_origin() {

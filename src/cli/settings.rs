@@ -44,6 +44,7 @@ settings! {
     SSH_COMMON_ARGS = "ssh_common_args", ["ANSIBLE_SSH_COMMON_ARGS"], [("ssh_connection", "ssh_common_args")];
     SSH_EXTRA_ARGS = "ssh_extra_args", ["ANSIBLE_SSH_EXTRA_ARGS"], [("ssh_connection", "ssh_extra_args")];
     PIPELINING = "pipelining", ["ANSIBLE_PIPELINING", "ANSIBLE_SSH_PIPELINING"], [("connection", "pipelining"), ("ssh_connection", "pipelining")];
+    RETRY_FILES_ENABLED = "retry_files_enabled", ["ANSIBLE_RETRY_FILES_ENABLED"], [("defaults", "retry_files_enabled")];
     FORCE_HANDLERS = "force_handlers", ["ANSIBLE_FORCE_HANDLERS"], [("defaults", "force_handlers")];
     RUN_TAGS = "run tags", ["ANSIBLE_RUN_TAGS"], [("tags", "run")];
     SKIP_TAGS = "skip tags", ["ANSIBLE_SKIP_TAGS"], [("tags", "skip")];

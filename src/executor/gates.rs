@@ -112,7 +112,7 @@ pub async fn run_gates(
                 }
             }
             return Err(format!(
-                "health gate after batch {number} failed: check '{label}' on host {host} did not pass after {} tries{}; no further batch was started\n  = help: fix the host (or the check at {}), then run again with --limit to resume",
+                "health gate after batch {number} failed: check '{label}' on host {host} did not pass after {} tries{}; no further batch was started\n  = help: fix the host (or the check at {}), then continue with --resume (the batch runs again and its gate is checked before the next)",
                 retries + 1,
                 if message.is_empty() {
                     String::new()

@@ -100,10 +100,20 @@ impl PlayRunner<'_> {
                 ..BatchState::default()
             };
             let end = self.run_batch(&pvars, active, &mut state).await;
+            // A batch is done only once its gate passed: --resume must not start the next
+            // batch after a gate that failed, or that a killed run never finished.
+            let gate = if state.abort.is_none() && end != PlayEnd::Stop && !state.end_play && i + 1 < total {
+                super::gates::run_gates(self, &pvars, batch, i + 1).await
+            } else {
+                Ok(())
+            };
             self.shared.reporter.emit(Event::BatchEnd {
                 play: self.plan.number,
                 number: i + 1,
-                clean: state.failed.is_empty() && state.abort.is_none() && !self.shared.stop.requested(),
+                clean: state.failed.is_empty()
+                    && state.abort.is_none()
+                    && gate.is_ok()
+                    && !self.shared.stop.requested(),
             });
             if let Some(reason) = state.abort {
                 self.shared.reporter.emit(Event::Aborted { reason });
@@ -115,14 +125,9 @@ impl PlayRunner<'_> {
             if state.end_play {
                 break;
             }
-            if i + 1 < total {
-                match super::gates::run_gates(self, &pvars, batch, i + 1).await {
-                    Ok(()) => {}
-                    Err(reason) => {
-                        self.shared.reporter.emit(Event::Aborted { reason });
-                        return PlayEnd::Stop;
-                    }
-                }
+            if let Err(reason) = gate {
+                self.shared.reporter.emit(Event::Aborted { reason });
+                return PlayEnd::Stop;
             }
         }
         PlayEnd::Continue
@@ -262,18 +267,18 @@ impl PlayRunner<'_> {
                         let mut survivors = ok;
                         let mut still_failed = failed.clone();
                         if !b.rescue.is_empty() && !failed.is_empty() {
+                            // As Ansible counts it: the failure that sends a host into rescue is
+                            // a rescue, not a failure, whether or not the rescue then fails too.
                             for h in &failed {
                                 state.failed.remove(h);
-                            }
-                            let rescued = self
-                                .run_nodes(pvars, &b.rescue, failed.clone(), state, handlers, false)
-                                .await;
-                            for h in &rescued {
                                 self.shared.state.update(h, |s| {
                                     s.stats.failed = s.stats.failed.saturating_sub(1);
                                     s.stats.rescued += 1;
                                 });
                             }
+                            let rescued = self
+                                .run_nodes(pvars, &b.rescue, failed.clone(), state, handlers, false)
+                                .await;
                             still_failed.retain(|h| !rescued.contains(h));
                             survivors.extend(rescued);
                         }

@@ -94,30 +94,49 @@ impl Lab {
     /// Run `play PLAYBOOK -i <this lab> ARGS...` from the repository root, as a user would, with
     /// the run journal kept in the lab's state directory.
     pub fn play(&self, playbook: &str, args: &[&str]) -> Outcome {
-        let out = Command::new(env!("CARGO_BIN_EXE_play"))
-            .arg(playbook)
-            .arg("-i")
-            .arg(self.inventory())
-            .args(args)
-            .current_dir(repo_root())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", "/nonexistent-home")
-            .env("NO_COLOR", "1")
-            .env("PLAY_STATE_DIR", self.dir.join("play-state"))
-            .output()
-            .expect("the play binary runs");
+        let inventory = self.inventory().display().to_string();
+        let mut all = vec![playbook, "-i", inventory.as_str()];
+        all.extend_from_slice(args);
+        self.play_args(&all)
+    }
+
+    /// `play ARGS...` (e.g. `runs PLAYBOOK latest`) with the same environment as [`Lab::play`].
+    pub fn play_args(&self, args: &[&str]) -> Outcome {
+        let out = self.play_command(args).output().expect("the play binary runs");
         Outcome {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     }
+
+    /// The command [`Lab::play_args`] runs, for a test that spawns (and kills) it itself.
+    pub fn play_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_play"));
+        cmd.args(args)
+            .current_dir(repo_root())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", "/nonexistent-home")
+            .env("NO_COLOR", "1")
+            .env("PLAY_STATE_DIR", self.state_dir());
+        cmd
+    }
+
+    /// `PLAY_STATE_DIR` of every run: the journals are in its `runs/`.
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.join("play-state")
+    }
 }
 
 impl Drop for Lab {
     fn drop(&mut self) {
         let _ = self.lab(&["down", "--purge"]);
+        // A process that was still exiting can write into the state dir while it is removed.
+        if self.dir.exists() {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
