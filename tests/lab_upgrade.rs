@@ -304,7 +304,11 @@ fn a_two_minor_jump_is_refused_then_serial_two_goes_two_at_a_time_and_the_final_
         "both versions named:\n{}",
         show(&out)
     );
-    assert!(all.contains("upgrade one minor at a time, to v1.30 first"), "{}", show(&out));
+    assert!(
+        all.contains("upgrade one minor at a time, to v1.30 first"),
+        "{}",
+        show(&out)
+    );
     assert_eq!(std::fs::read(lab.store_path()).expect("the store"), store_before);
     assert!(bin_files(&lab) == bins_before, "a bin_dir file changed");
     for cp in CONTROL_PLANE {
