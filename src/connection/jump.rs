@@ -178,10 +178,43 @@ pub fn parse_proxy_command(label: &str, command: &str) -> Result<Vec<JumpHost>> 
 }
 
 /// Shared hop sessions, keyed by the whole chain up to and including the hop. Concurrent first
-/// users wait on one handshake instead of each opening their own.
+/// users wait on one handshake instead of each opening their own, and share its outcome: when it
+/// fails, every host that waited on it fails at once with the same reason, instead of each
+/// trying the bastion again in turn (200 hosts behind a dead bastion would otherwise wait 200
+/// connect timeouts, one after another). A host that comes after a failure tries again.
 #[derive(Default)]
 pub struct BastionPool {
-    cells: Mutex<HashMap<String, Arc<OnceCell<Arc<Session>>>>>,
+    cells: Mutex<HashMap<String, Arc<OnceCell<Attempt>>>>,
+}
+
+/// One handshake with a hop, as every host waiting on it sees it.
+type Attempt = std::result::Result<Arc<Session>, Failure>;
+
+/// Why a shared hop handshake failed, for the hosts that waited on it.
+#[derive(Debug, Clone)]
+struct Failure {
+    unreachable: bool,
+    message: String,
+}
+
+impl Failure {
+    fn of(e: &Error) -> Failure {
+        Failure {
+            unreachable: e.is_unreachable(),
+            message: e.to_string(),
+        }
+    }
+
+    /// The error a waiting host reports: unreachable when the hop was, as Ansible reports a
+    /// host behind a dead bastion.
+    fn for_host(&self, host: &str) -> Error {
+        let reason = self.message.clone();
+        if self.unreachable {
+            Error::new(host, super::error::ErrorKind::Unreachable { reason })
+        } else {
+            Error::channel(host, reason)
+        }
+    }
 }
 
 impl BastionPool {
@@ -189,8 +222,9 @@ impl BastionPool {
         BastionPool::default()
     }
 
-    /// The session for `key`, opened with `open` if there is none or the old one died.
-    pub async fn get_or_open<F, Fut>(&self, key: &str, open: F) -> Result<Arc<Session>>
+    /// The session for `key`, opened with `open` if there is none, the old one died or the last
+    /// attempt failed. `host` names the inventory host asking, for its error.
+    pub async fn get_or_open<F, Fut>(&self, key: &str, host: &str, open: F) -> Result<Arc<Session>>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Session>>,
@@ -198,13 +232,35 @@ impl BastionPool {
         let cell = {
             let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
             let entry = cells.entry(key.to_string()).or_default();
-            if entry.get().is_some_and(|s| s.is_closed()) {
+            let stale = match entry.get() {
+                Some(Ok(s)) => s.is_closed(),
+                Some(Err(_)) => true,
+                None => false,
+            };
+            if stale {
                 *entry = Arc::new(OnceCell::new());
             }
             entry.clone()
         };
-        let s = cell.get_or_try_init(|| async { open().await.map(Arc::new) }).await?;
-        Ok(s.clone())
+        // The host that made the attempt keeps its own, detailed error.
+        let mut own: Option<Error> = None;
+        let attempt = cell
+            .get_or_init(|| async {
+                match open().await {
+                    Ok(s) => Ok(Arc::new(s)),
+                    Err(e) => {
+                        let f = Failure::of(&e);
+                        own = Some(e);
+                        Err(f)
+                    }
+                }
+            })
+            .await;
+        match (attempt, own) {
+            (Ok(s), _) => Ok(s.clone()),
+            (Err(_), Some(e)) => Err(e),
+            (Err(f), None) => Err(f.for_host(host)),
+        }
     }
 
     /// Close every hop session.
@@ -214,7 +270,7 @@ impl BastionPool {
             cells.drain().map(|(_, c)| c).collect()
         };
         for c in cells {
-            if let Some(s) = c.get() {
+            if let Some(Ok(s)) = c.get() {
                 s.disconnect().await;
             }
         }
@@ -233,6 +289,65 @@ mod tests {
             identity_files: keys.iter().map(PathBuf::from).collect(),
             ..JumpHost::default()
         }
+    }
+
+    /// Twenty hosts behind a bastion whose handshake fails after `delay`: one attempt, all
+    /// twenty fail after about one delay (not twenty in a row), each error names its own host
+    /// and stays "unreachable"; a host that comes later tries again.
+    #[test]
+    fn a_failed_bastion_handshake_fails_its_waiters_at_once() {
+        use super::super::error::ErrorKind;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::time::{Duration, Instant};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pool = BastionPool::new();
+        let opened = AtomicUsize::new(0);
+        let delay = Duration::from_millis(300);
+        let ask = |host: String| {
+            let (pool, opened) = (&pool, &opened);
+            async move {
+                let r = pool
+                    .get_or_open("root@b:22,", &host, || async {
+                        opened.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(delay).await;
+                        Err(Error::new(
+                            "root@b:22 (bastion for h0)",
+                            ErrorKind::Timeout {
+                                what: "connecting to b:22".into(),
+                                after: delay,
+                            },
+                        ))
+                    })
+                    .await;
+                (host, r)
+            }
+        };
+        let start = Instant::now();
+        let results = rt.block_on(futures::future::join_all((0..20).map(|i| ask(format!("h{i}")))));
+        assert!(
+            start.elapsed() < delay * 4,
+            "waiters retried in turn: {:?}",
+            start.elapsed()
+        );
+        assert_eq!(opened.load(Ordering::SeqCst), 1);
+        for (host, r) in results {
+            let e = r.err().unwrap_or_else(|| panic!("{host} connected"));
+            assert!(e.is_unreachable(), "{host}: {e}");
+            assert!(e.to_string().contains("connecting to b:22"), "{host}: {e}");
+            if host != "h0" {
+                assert_eq!(e.host, host);
+            }
+        }
+        let (_, late) = rt.block_on(ask("late".into()));
+        assert!(late.is_err());
+        assert_eq!(
+            opened.load(Ordering::SeqCst),
+            2,
+            "a later host must try the bastion again"
+        );
     }
 
     #[test]

@@ -121,7 +121,7 @@ impl SshConnector {
             let label = opts.label.clone();
             let s = self
                 .bastions
-                .get_or_open(&chain, || open_session(hop_opts, prev, label))
+                .get_or_open(&chain, &opts.label, || open_session(hop_opts, prev, label))
                 .await?;
             hops.push(s.clone());
             via = Some(s);
