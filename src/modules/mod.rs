@@ -89,3 +89,5 @@ pub mod validate;
 pub mod wait_for;
 pub mod wait_for_connection;
 pub mod write_file;
+#[cfg(test)]
+mod write_file_trips;

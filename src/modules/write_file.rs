@@ -95,14 +95,15 @@ pub async fn write(ctx: &ModuleCtx<'_>, mut req: WriteRequest) -> connection::Re
         format!("{}{sep}{name}", req.dest)
     });
     // The second path: where a source lands inside a directory `dest`, else `dest`'s parent
-    // (which must exist for a new file): both answered in the same round trip.
+    // (which must exist for a new file). When `dest` may be a directory the parent comes
+    // third: every answer the write may need costs one round trip.
     let parent = parent_of(&req.dest);
     let mut paths = vec![req.dest.as_str()];
     let dest_may_be_dir = dir_dest.is_some();
-    paths.push(match (&dir_dest, dest_may_be_dir) {
-        (Some(d), true) => d.as_str(),
-        _ => parent.as_str(),
-    });
+    match &dir_dest {
+        Some(d) => paths.extend([d.as_str(), parent.as_str()]),
+        None => paths.push(parent.as_str()),
+    }
     if let Some(src) = &req.remote_src {
         paths.push(src.as_str());
     }
@@ -136,14 +137,11 @@ pub async fn write(ctx: &ModuleCtx<'_>, mut req: WriteRequest) -> connection::Re
             _ => return Ok(Outcome::fail("can not use content with a dir as dest")),
         }
     } else if dest_may_be_dir {
-        // `dest` is a plain path after all: its parent was not looked at yet.
+        // `dest` is a plain path after all: its parent is the third answer.
         let st = stats.first().cloned().flatten();
         let parent_stat = match st {
             Some(_) => None,
-            None => match stat_many(ctx, &[parent.as_str()], probe).await? {
-                Ok(mut v) => v.pop().flatten(),
-                Err(e) => return Ok(Outcome::fail(e)),
-            },
+            None => stats.get(2).cloned().flatten(),
         };
         (req.dest.clone(), st, parent_stat)
     } else {
