@@ -251,7 +251,7 @@ fn broken_playbooks() {
                 ("site.yml", text("- hosts: web\n  tasks:\n    - import_tasks: tdir\n")),
                 ("tdir", Put::Dir),
             ],
-            &["site.yml:3:21", "task file 'tdir' not found"],
+            &["site.yml:3:7", "task file 'tdir' not found"],
         ),
         Case {
             code: 5,
