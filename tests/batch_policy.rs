@@ -268,3 +268,43 @@ fn run_once_results_count_only_for_the_host_that_ran_them() {
     );
     assert_eq!(recap_counts(&o.stdout, "n2"), None, "{}", o.stdout);
 }
+
+/// `any_errors_fatal` with a host unreachable in the first batch. A deliberate difference
+/// from ansible-core 2.19.14, which ends that batch (n1 does not run the last task) but then
+/// runs every later batch and exits 4 — recap n1 ok=1, n2 unreachable=1, n3..n8 ok=2 — the
+/// open bug ansible/ansible#82834 against its own documentation ("then stops executing the
+/// play on all hosts"). Here the play stops as documented: no later batch starts, the
+/// recap of n1 and n2 is ansible-core's, and the exit status is 2 (the batch was failed).
+#[test]
+fn any_errors_fatal_with_an_unreachable_host_stops_every_batch() {
+    check(
+        "any_errors_fatal, unreachable",
+        &["n2"],
+        "  serial: 2\n  any_errors_fatal: true",
+        "",
+        Golden {
+            started: &[&["n1"]],
+            finished: &[],
+            recap: &[("n1", [1, 0, 0, 0, 0, 0, 0]), ("n2", [0, 0, 1, 0, 0, 0, 0])],
+            code: 2,
+        },
+    );
+}
+
+/// `any_errors_fatal` with a failed task in the first batch: every host of the batch stops
+/// and no later batch starts (exit 2).
+#[test]
+fn any_errors_fatal_with_a_failed_host_stops_every_batch() {
+    check(
+        "any_errors_fatal, failed",
+        &[],
+        "  serial: 2\n  any_errors_fatal: true",
+        FAIL_N2,
+        Golden {
+            started: &[&["n1", "n2"]],
+            finished: &[],
+            recap: &[("n1", [1, 0, 0, 0, 1, 0, 0]), ("n2", [1, 0, 0, 1, 0, 0, 0])],
+            code: 2,
+        },
+    );
+}
