@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod connection;
 pub mod executor;
+pub mod fuzz;
 pub mod modules;
 pub mod output;
 pub mod plan;

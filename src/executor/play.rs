@@ -445,6 +445,9 @@ impl PlayRunner<'_> {
             keyword_bool(&self.shared, t, "no_log", &vars)
         };
         super::custom_stats::record(&self.shared, &label, &outcomes, run_once.then_some(hosts), &no_log);
+        // The recap counts a run_once result only for the host it ran on, as ansible-playbook
+        // does; the copies below still decide what happens to the rest of the batch.
+        self.count(&outcomes);
         if run_once && let Some(first) = outcomes.first().cloned() {
             // run_once: the result (and what it registered) stands for every host of the batch.
             let register = t.task.keywords.get("register").map(|r| r.value.to_string());
@@ -458,7 +461,6 @@ impl PlayRunner<'_> {
                 });
             }
         }
-        self.count(&outcomes);
         super::effects::apply(&self.shared, t, &outcomes);
         outcomes
     }

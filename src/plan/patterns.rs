@@ -147,6 +147,18 @@ impl Resolver<'_, '_> {
         let mut intersect: Vec<&str> = Vec::new();
         let mut exclude: Vec<&str> = Vec::new();
         for p in parts.iter().map(String::as_str).filter(|p| !p.is_empty()) {
+            // A lone `!` would exclude nothing from `all` and so target every host: a typo
+            // must not widen a play (ansible-playbook crashes on it).
+            if p == "!" || p == "&" {
+                return Err(Error::new(
+                    ErrorKind::BadPattern {
+                        pattern: p.to_string(),
+                        message: format!("'{p}' must be followed by a host or group pattern"),
+                    },
+                    None,
+                )
+                .with_help("write '!group' to exclude a group or '&group' to intersect with it"));
+            }
             match p.as_bytes()[0] {
                 b'!' => exclude.push(p),
                 b'&' => intersect.push(p),

@@ -30,6 +30,9 @@ impl SourceFile {
     }
 }
 
+/// How many characters of a source line an error shows.
+const SNIPPET_WIDTH: usize = 120;
+
 /// A position in a source file. Cheap to clone.
 #[derive(Clone)]
 pub struct Span {
@@ -63,12 +66,20 @@ impl Span {
         };
         let num = self.line.to_string();
         let pad = " ".repeat(num.len());
-        let caret_at = text
+        // A very long line (minified or machine-made data) is shown as a window around the
+        // column, so the error stays readable.
+        let col = self.col.saturating_sub(1) as usize;
+        let skip = col.saturating_sub(SNIPPET_WIDTH / 2);
+        let total = text.chars().count();
+        let shown: String = text.chars().skip(skip).take(SNIPPET_WIDTH).collect();
+        let lead = if skip > 0 { "..." } else { "" };
+        let tail = if skip + SNIPPET_WIDTH < total { "..." } else { "" };
+        let caret_at = lead
             .chars()
-            .take(self.col.saturating_sub(1) as usize)
+            .chain(text.chars().skip(skip).take(col - skip))
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect::<String>();
-        format!("{pad} |\n{num} | {text}\n{pad} | {caret_at}^")
+        format!("{pad} |\n{num} | {lead}{shown}{tail}\n{pad} | {caret_at}^")
     }
 }
 

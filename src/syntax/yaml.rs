@@ -12,8 +12,14 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Files larger than this are refused before parsing: no real playbook or inventory comes close.
-const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Files larger than this are refused before parsing: no real playbook or inventory comes close
+/// (10,000 hosts with a dozen variables each is about 3 MiB), and a debug-build parse of this
+/// much YAML already takes seconds and hundreds of MiB.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// How deep collections may nest. Kubespray's deepest file nests about 12 levels; the limit
+/// keeps the recursive tree walks far from the end of the stack.
+pub const MAX_DEPTH: usize = 32;
 
 /// Read and parse a YAML file.
 pub fn load_file(path: &Path) -> Result<Node> {
@@ -94,6 +100,8 @@ fn options(text_len: usize) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::budget::Budget::default();
     budget.max_nodes = budget.max_nodes.max(text_len);
     budget.max_events = budget.max_events.max(text_len.saturating_mul(2));
+    budget.max_depth = MAX_DEPTH;
+    budget.flow_nesting_limit = MAX_DEPTH;
     o.budget = Some(budget);
     o
 }
@@ -103,13 +111,53 @@ fn yaml_error(source: &Arc<SourceFile>, e: serde_saphyr::Error) -> Error {
         .location()
         .map(|l| (l.line() as u32, l.column() as u32))
         .unwrap_or((0, 0));
+    let span = Span::new(source.clone(), line, col);
+    if let Some((message, help)) = limit_message(&e) {
+        return Error::at(ErrorKind::Yaml { message }, &span).with_help(help);
+    }
     let mut message = e.to_string();
     // serde-saphyr appends its own position; ours comes first in the message.
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
-    Error::at(ErrorKind::Yaml { message }, &Span::new(source.clone(), line, col))
+    Error::at(ErrorKind::Yaml { message }, &span)
         .with_help("check the indentation and quoting on this line; values starting with {{ must be quoted")
+}
+
+/// A breached parser limit said in words a user can act on (the parser's own text names its
+/// internal counters).
+fn limit_message(e: &serde_saphyr::Error) -> Option<(String, &'static str)> {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let too_deep = || {
+        (
+            format!("collections nest more than {MAX_DEPTH} levels deep"),
+            "no playbook, inventory or vars file needs this depth; flatten the data",
+        )
+    };
+    let mut e = e;
+    while let serde_saphyr::Error::AliasError { error, .. } | serde_saphyr::Error::WithSnippet { error, .. } = e {
+        e = error;
+    }
+    match e {
+        serde_saphyr::Error::Budget { breach, .. } => Some(match breach {
+            B::Depth { .. } => too_deep(),
+            B::Nodes { .. }
+            | B::Events { .. }
+            | B::Aliases { .. }
+            | B::AliasAnchorRatio { .. }
+            | B::RecordedAnchorEvents { .. }
+            | B::RecordedAnchorBytes { .. } => (
+                "the document expands to too many values (aliases repeating aliases: a YAML alias bomb?)".to_string(),
+                "write the data out, or use fewer levels of aliases that repeat other aliases",
+            ),
+            other => (
+                format!("the document is over a parser limit ({other:?})"),
+                "split the file or simplify its data",
+            ),
+        }),
+        _ if e.to_string().contains("recursion limit exceeded") => Some(too_deep()),
+        _ => None,
+    }
 }
 
 /// The tree serde-saphyr hands us, with positions as it reports them.
@@ -445,6 +493,53 @@ mod tests {
                 "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
             ));
         }
-        assert!(parse(SourceFile::new("bomb.yml", bomb)).is_err());
+        let e = parse(SourceFile::new("bomb.yml", bomb)).unwrap_err();
+        assert!(e.to_string().contains("alias bomb"), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_with_a_position_not_a_stack_overflow() {
+        let flow = format!("x: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let block = format!("x:\n  {}1\n", "- ".repeat(10_000));
+        let mixed = format!("x: {}1{}\n", "{a: ".repeat(10_000), "}".repeat(10_000));
+        for (name, text) in [("flow", flow), ("block", block), ("mixed", mixed)] {
+            let e = parse(SourceFile::new("deep.yml", text)).unwrap_err();
+            let shown = e.to_string();
+            assert!(shown.contains("nest more than 32 levels"), "{name}: {shown}");
+            assert!(shown.starts_with("deep.yml:"), "{name}: {shown}");
+            assert!(e.span.as_ref().is_some_and(|s| s.line > 0), "{name}: a position");
+            // The snippet of a 20,000-character line is a window, not the whole line.
+            assert!(shown.len() < 2_000, "{name}: {} bytes", shown.len());
+        }
+        let ok = format!("x: {}1{}\n", "[".repeat(MAX_DEPTH - 2), "]".repeat(MAX_DEPTH - 2));
+        assert!(
+            parse(SourceFile::new("ok.yml", ok)).is_ok(),
+            "nesting under the limit loads"
+        );
+    }
+
+    #[test]
+    fn oversized_files_are_refused_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.yml");
+        let f = std::fs::File::create(&path).unwrap();
+        // Sparse: the size check must not need the bytes.
+        f.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let e = read_source(&path).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Io { .. }), "{e}");
+        assert!(e.to_string().contains("byte limit"), "{e}");
+    }
+
+    #[test]
+    fn a_long_line_shows_a_window_with_the_caret_under_the_column() {
+        let text = format!("a: [{}, {{{{ x }}}}]\n", "1, ".repeat(1_000).trim_end_matches(", "));
+        let e = parse(SourceFile::new("long.yml", text)).unwrap_err();
+        let shown = e.to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        let src = lines.iter().find(|l| l.starts_with("1 | ")).expect("source line");
+        let caret = lines.iter().find(|l| l.trim_end().ends_with('^')).expect("caret line");
+        assert!(src.starts_with("1 | ...") && src.len() < 200, "{shown}");
+        let col = caret.len() - 1;
+        assert_eq!(&src[col..col + 1], "{", "{shown}");
     }
 }

@@ -122,7 +122,7 @@ fn unmatched_parts_are_reported_not_errors() {
 fn malformed_patterns_are_bad_pattern_errors() {
     let inv = fixture();
     let index = InventoryIndex::new(&inv);
-    for p in ["web[5]", "web[-4]", "~(web", "db:~[z-a]"] {
+    for p in ["web[5]", "web[-4]", "~(web", "db:~[z-a]", "!", "web:!", "&", "web,&"] {
         let e = resolve(&index, p, None).unwrap_err();
         assert!(matches!(e.kind, ErrorKind::BadPattern { .. }), "{p}: {e}");
         assert!(e.help.is_some(), "{p} has help");

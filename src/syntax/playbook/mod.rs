@@ -39,8 +39,17 @@ fn load_plays(path: &Path, loader: &mut Loader, span: Option<&Span>) -> Result<V
     loader.with_file(path, span, |l| {
         let node = yaml::load_file(path).map_err(|e| with_fallback_span(e, span))?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        // An empty file (or only comments) is almost always the wrong path or a truncated
+        // file; ansible-playbook refuses it too rather than running nothing.
         if node.is_null() {
-            return Ok(Vec::new());
+            return Err(Error::at(
+                ErrorKind::InvalidValue {
+                    what: "playbook".into(),
+                    message: "the file is empty, nothing to do".into(),
+                },
+                &node.span,
+            )
+            .with_help("a playbook is a list of plays: '- hosts: ...'"));
         }
         let Some(entries) = node.as_seq() else {
             return Err(Error::at(

@@ -209,6 +209,18 @@ fn errors_point_at_the_problem_and_suggest_a_fix() {
             &["did you mean 'when'"],
         ),
         (
+            "empty playbook (ansible-playbook refuses it too)",
+            &[("site.yml", "# nothing\n")],
+            "site.yml:1:1",
+            &["the file is empty, nothing to do"],
+        ),
+        (
+            "empty imported playbook",
+            &[("site.yml", "- import_playbook: other.yml\n"), ("other.yml", "---\n")],
+            "other.yml:1:1",
+            &["the file is empty"],
+        ),
+        (
             "play without hosts",
             &[("site.yml", "- name: x\n  tasks: []\n")],
             "site.yml:1:3",
@@ -476,7 +488,6 @@ fn errors_point_at_the_problem_and_suggest_a_fix() {
 #[test]
 fn odd_but_valid_input_loads() {
     let cases: &[OkCase] = &[
-        ("empty playbook", &[("site.yml", "# nothing\n")], 0),
         ("empty task list", &[("site.yml", "- hosts: all\n  tasks:\n")], 1),
         (
             "hosts as a list with numbers",
