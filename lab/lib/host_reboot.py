@@ -2,11 +2,11 @@
 # A lab host's reboot, as lab/standins/shutdown and reboot start it (detached, inside the
 # host's network, UTS and mount namespaces). What a real reboot does to what playbooks can see:
 #   shutdown: every active (stand-in) systemd unit is stopped (the kubelet's ExecStop marks
-#     the node NotReady), then every process of the host is killed: sshd and its sessions,
-#     etcd, anything started in the background;
+#     the node NotReady; etcd's stops etcd), then every process of the host is killed: sshd
+#     and its sessions, anything started in the background;
 #   /run is a fresh tmpfs, so /var/run/reboot-required is gone; the boot id changes;
-#   boot, after a short pause: etcd (with the command line it had), every enabled unit
-#     (the kubelet: node Ready again) and sshd come back.
+#   boot, after a short pause: every enabled unit (etcd, the kubelet: node Ready again) and
+#     sshd come back.
 # Usage: host_reboot.py DELAY_SECONDS (LAB_HOST_DIR and the stand-ins' environment are inherited).
 import os
 import signal
@@ -61,16 +61,6 @@ def main():
     state = os.environ.get("STANDIN_STATE", os.path.join(hd, "systemd"))
     for u in units(state, "active"):
         subprocess.run(["systemctl", "stop", u], stdin=subprocess.DEVNULL, capture_output=True)
-    etcd_argv = None
-    etcd_pid = read(os.path.join(hd, "etcd.pid"))
-    if etcd_pid.isdigit():
-        try:
-            with open("/proc/%s/cmdline" % etcd_pid, "rb") as f:
-                raw = f.read()
-        except OSError:
-            raw = None
-        if raw:
-            etcd_argv = [a.decode() for a in raw.rstrip(b"\0").split(b"\0")]
     pids = host_pids()
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for p in pids:
@@ -88,12 +78,6 @@ def main():
         f.write(str(uuid.uuid4()) + "\n")
     log(hd, "reboot: down, new boot id %s" % read(os.path.join(hd, "boot_id")))
     time.sleep(DOWN_SECONDS)
-    if etcd_argv:
-        with open(os.path.join(hd, "etcd.log"), "ab") as out:
-            p = subprocess.Popen(etcd_argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                 start_new_session=True)
-        with open(os.path.join(hd, "etcd.pid"), "w") as f:
-            f.write("%d\n" % p.pid)
     for u in units(state, "enabled"):
         subprocess.run(["systemctl", "start", u], stdin=subprocess.DEVNULL, capture_output=True)
     # sshd daemonises and writes its own pid file.

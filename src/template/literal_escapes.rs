@@ -51,16 +51,14 @@ fn find_after(s: &str, tag: &str) -> usize {
 }
 
 fn is_raw_start(block: &str) -> bool {
-    block.starts_with("{%")
-        && block[2..]
-            .trim_start_matches(['-', '+'])
-            .trim_start()
-            .starts_with("raw")
-        && block[2..]
-            .trim_start_matches(['-', '+'])
-            .trim_start()
-            .get(3..)
-            .is_some_and(|after| after.trim_start().starts_with(['-', '+', '%']))
+    let Some(inner) = block.strip_prefix("{%") else {
+        return false;
+    };
+    inner
+        .trim_start_matches(['-', '+'])
+        .trim_start()
+        .strip_prefix("raw")
+        .is_some_and(|after| after.trim_start().starts_with(['-', '+', '%']))
 }
 
 /// Offset just past the `{% endraw %}` closing a raw block.

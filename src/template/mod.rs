@@ -239,26 +239,26 @@ impl Templar {
         native_expr: Option<&str>,
         ctx: MjValue,
     ) -> std::result::Result<MjValue, minijinja::Error> {
-        let env = &self.inner.env;
         if let Some(expr) = native_expr {
-            match env.get_template(&format!("{NATIVE_PREFIX}{expr}")) {
-                Ok(t) => {
-                    let captured = t.render_captured(&ctx)?;
-                    return Ok(captured.state().lookup(NATIVE_VAR).unwrap_or(MjValue::UNDEFINED));
-                }
+            match self.evaluate(NATIVE_PREFIX, expr, &ctx) {
                 // Not an expression after all (`{{ a }} }}`): render it as text.
                 Err(e) if e.kind() == minijinja::ErrorKind::SyntaxError => {}
-                Err(e) => return Err(e),
+                other => return other,
             }
         }
-        let t = env.get_template(&format!("{INLINE_PREFIX}{text}"))?;
+        let t = self.inner.env.get_template(&format!("{INLINE_PREFIX}{text}"))?;
         Ok(MjValue::from(t.render(&ctx)?))
     }
 
     /// Evaluates a bare conditional expression natively, its literals' escapes decoded.
     pub(crate) fn run_condition(&self, expr: &str, ctx: MjValue) -> std::result::Result<MjValue, minijinja::Error> {
-        let t = self.inner.env.get_template(&format!("{CONDITION_PREFIX}{expr}"))?;
-        let captured = t.render_captured(&ctx)?;
+        self.evaluate(CONDITION_PREFIX, expr, &ctx)
+    }
+
+    /// One expression's own value, loaded under `prefix` (which says how its literals read).
+    fn evaluate(&self, prefix: &str, expr: &str, ctx: &MjValue) -> std::result::Result<MjValue, minijinja::Error> {
+        let t = self.inner.env.get_template(&format!("{prefix}{expr}"))?;
+        let captured = t.render_captured(ctx)?;
         Ok(captured.state().lookup(NATIVE_VAR).unwrap_or(MjValue::UNDEFINED))
     }
 

@@ -248,24 +248,26 @@ impl Scope {
 
     /// Evaluates a bare conditional expression in this scope (its own type kept).
     pub fn render_condition(self: &Arc<Self>, expr: &str) -> Result<MjValue> {
-        self.shared.push_slot();
-        let result = self.shared.templar.run_condition(expr, self.context());
-        if let Some(e) = self.shared.pop_slot() {
-            return Err(e.in_template(expr));
-        }
-        result.map_err(|e| super::convert_error(e, expr))
+        self.parked(expr, |templar, ctx| templar.run_condition(expr, ctx))
     }
 
     /// Renders `text` in this scope: natively (keeping the expression's type) when `native`
     /// and the text is one `{{ expr }}`, else to a string.
     pub fn render(self: &Arc<Self>, text: &str, native: bool) -> Result<MjValue> {
+        self.parked(text, |templar, ctx| {
+            templar.run(text, native.then(|| single_expression(text)).flatten(), ctx)
+        })
+    }
+
+    /// Runs `f`, reporting first an error parked while lazy values were read during it.
+    fn parked(
+        self: &Arc<Self>,
+        text: &str,
+        f: impl FnOnce(&super::Templar, MjValue) -> std::result::Result<MjValue, minijinja::Error>,
+    ) -> Result<MjValue> {
         self.shared.push_slot();
-        let result = self
-            .shared
-            .templar
-            .run(text, native.then(|| single_expression(text)).flatten(), self.context());
-        let parked = self.shared.pop_slot();
-        if let Some(e) = parked {
+        let result = f(&self.shared.templar, self.context());
+        if let Some(e) = self.shared.pop_slot() {
             return Err(e.in_template(text));
         }
         result.map_err(|e| super::convert_error(e, text))
