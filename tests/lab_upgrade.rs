@@ -553,3 +553,58 @@ fn an_upgrade_killed_at_any_point_resumes_to_a_healthy_cluster() {
         }
     }
 }
+
+#[test]
+fn a_node_an_operator_cordoned_stays_cordoned_and_one_a_stopped_run_cordoned_is_given_back() {
+    let lab = lab_at("lu8", 98, NEW);
+    // w2: cordoned by an operator before the run. w3: cordoned by an earlier run of ours that
+    // stopped before giving it back (the mark the upgrade role leaves on its own cordons).
+    let kubectl = |args: &[&str]| {
+        let out = std::process::Command::new(lab.host_dir("cp1").join("bin/kubectl"))
+            .args(args)
+            .env("KUBE_LAB_STORE", lab.store_path())
+            .env("KUBE_LAB_NODE", "cp1")
+            .output()
+            .expect("cp1's kubectl runs");
+        assert!(out.status.success(), "kubectl {args:?}: {}", lab::text(&out));
+    };
+    kubectl(&["cordon", "w2"]);
+    kubectl(&["annotate", "node", "w3", "play/cordoned=true"]);
+    kubectl(&["cordon", "w3"]);
+
+    let out = upgrade(&lab, &["-e", "serial=2"]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let st = lab.store();
+    for node in CONTROL_PLANE.iter().chain(WORKERS.iter()) {
+        let n = &st["nodes"][*node];
+        assert_eq!(n["kubelet"], NEW, "{node}: {n}");
+        assert_eq!(n["ready"], true, "{node}: {n}");
+        assert_eq!(n["unschedulable"], *node == "w2", "{node}: {n}");
+        let marks = n["annotations"].as_object().map(|a| a.len()).unwrap_or(0);
+        assert_eq!(marks, 0, "{node} keeps an annotation: {n}");
+    }
+    // w2 was drained for its upgrade all the same, and nobody uncordoned it.
+    assert_eq!(count(&st, "uncordon", "w2"), 0, "{:?}", events(&st));
+    assert!(
+        count(&st, "drain", "w2") + count(&st, "drained", "w2") > 0,
+        "{:?}",
+        events(&st)
+    );
+    assert_eq!(count(&st, "uncordon", "w3"), 1, "{:?}", events(&st));
+    assert_no_budget_broken(&st);
+    assert!(!out.stdout.contains("STILL TO UNDO"), "{}", show(&out));
+
+    // Converged: the second run changes nothing and leaves w2 as the operator left it.
+    let again = upgrade(&lab, &["-e", "serial=2"]);
+    assert_eq!(again.code, 0, "{}", show(&again));
+    assert!(
+        again
+            .stdout
+            .lines()
+            .filter(|l| l.contains("changed="))
+            .all(|l| l.contains("changed=0")),
+        "{}",
+        show(&again)
+    );
+    assert_eq!(lab.store()["nodes"]["w2"]["unschedulable"], true);
+}
