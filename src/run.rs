@@ -212,11 +212,22 @@ fn runs_command(args: &[String]) -> i32 {
     status::OK
 }
 
-/// The command line as given, without an earlier `--resume`, quoted for a shell.
+/// Stands for an `-e` value that names a secret: the hint must not print a password given
+/// on the command line (the user gives it again).
+const HIDDEN_EXTRA_VARS: &str = "<hidden: give this -e again>";
+
+/// The command line as given, without an earlier `--resume`, quoted for a shell; inline
+/// `-e` values that look like they hold a secret are replaced by [`HIDDEN_EXTRA_VARS`].
 fn resume_command(args: &[String]) -> String {
     let mut out = Vec::new();
     let mut skip_value = false;
+    let mut extra_value = false;
+    let hide = |v: &str| !v.starts_with('@') && journal::looks_secret(v);
     for a in args {
+        if std::mem::take(&mut extra_value) && hide(a) {
+            out.push(quote_arg(HIDDEN_EXTRA_VARS));
+            continue;
+        }
         if skip_value {
             skip_value = false;
             if !a.starts_with('-') {
@@ -230,9 +241,23 @@ fn resume_command(args: &[String]) -> String {
         if a.starts_with("--resume=") || a == "--force-resume" {
             continue;
         }
-        out.push(crate::connection::quote::quote(a).unwrap_or_else(|_| a.clone()));
+        if a == "-e" || a == "--extra-vars" {
+            extra_value = true;
+        }
+        let inline = a
+            .strip_prefix("--extra-vars=")
+            .map(|v| ("--extra-vars=", v))
+            .or_else(|| a.strip_prefix("-e").filter(|v| !v.is_empty()).map(|v| ("-e", v)));
+        match inline {
+            Some((flag, v)) if hide(v) => out.push(format!("{flag}{}", quote_arg(HIDDEN_EXTRA_VARS))),
+            _ => out.push(quote_arg(a)),
+        }
     }
     out.join(" ")
+}
+
+fn quote_arg(a: &str) -> String {
+    crate::connection::quote::quote(a).unwrap_or_else(|_| a.to_string())
 }
 
 /// sha256 of every playbook and inventory file, keyed by path.
@@ -457,6 +482,41 @@ mod tests {
 
     /// `--list-hosts` and the other listings compile the plans but do not layer every host's
     /// variables; a run does.
+    #[test]
+    fn the_resume_hint_hides_extra_vars_that_hold_secrets() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let hidden = quote_arg(HIDDEN_EXTRA_VARS);
+        let cases: Vec<(Vec<String>, String)> = vec![
+            (
+                args(&["site.yml", "-e", "ansible_become_password=pw1", "-e", "x=1"]),
+                format!("site.yml -e {hidden} -e x=1"),
+            ),
+            (
+                args(&[
+                    "site.yml",
+                    "--extra-vars",
+                    r#"{"db_Password": "pw2"}"#,
+                    "--resume",
+                    "r1",
+                ]),
+                format!("site.yml --extra-vars {hidden}"),
+            ),
+            (
+                args(&["site.yml", "-eapi_token=pw3", "--extra-vars=vault_secret=pw4"]),
+                format!("site.yml -e{hidden} --extra-vars={hidden}"),
+            ),
+            (
+                args(&["site.yml", "-e", "@secrets.yml", "-e", "n=2", "--limit", "key"]),
+                "site.yml -e @secrets.yml -e n=2 --limit key".to_string(),
+            ),
+        ];
+        for (given, want) in cases {
+            let got = resume_command(&given);
+            assert_eq!(got, want, "{given:?}");
+            assert!(!got.contains("pw"), "{got}");
+        }
+    }
+
     #[test]
     fn listings_do_not_layer_host_variables() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

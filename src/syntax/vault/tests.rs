@@ -261,7 +261,11 @@ fn whole_encrypted_files_load() {
     );
 
     let e = load_maybe_encrypted_yaml(&enc, &secrets(&[("default", "wrong")])).expect_err("must fail");
-    assert!(e.to_string().contains("wrong vault password"), "{e}");
+    let shown = e.to_string();
+    // Where (the header at 1:1), what happened, and what to do about either cause.
+    assert!(shown.contains("secrets.yml:1:1"), "{shown}");
+    assert!(shown.contains("wrong vault password"), "{shown}");
+    assert!(shown.contains("restore it from version control"), "{shown}");
 }
 
 #[test]

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 const WRONG: &str = "decryption failed: wrong vault password or the data was changed";
+const WRONG_HELP: &str = "check the vault password (and vault id label) you gave; if it is right, the encrypted data was altered: restore it from version control or re-encrypt it with ansible-vault";
 const HOW: &str = "give the vault password with --vault-password-file FILE, --vault-id label@FILE or --ask-vault-pass";
 
 /// Decrypt vault envelope text; errors point at `span` and never carry plaintext.
@@ -23,7 +24,7 @@ pub fn decrypt_text(text: &str, secrets: &VaultSecrets, span: &Span) -> Result<V
             },
             span,
         )
-        .with_help("re-encrypt the value with ansible-vault")
+        .with_help("the encrypted data is damaged: restore it from version control or re-encrypt it with ansible-vault")
     })?;
     if secrets.is_empty() {
         return Err(Error::at(
@@ -37,10 +38,7 @@ pub fn decrypt_text(text: &str, secrets: &VaultSecrets, span: &Span) -> Result<V
     secrets
         .candidates(env.label.as_deref())
         .find_map(|s| super::cipher::decrypt(&env, s.expose()))
-        .ok_or_else(|| {
-            Error::at(ErrorKind::Vault { message: WRONG.into() }, span)
-                .with_help("check the vault password (and vault id label) you gave")
-        })
+        .ok_or_else(|| Error::at(ErrorKind::Vault { message: WRONG.into() }, span).with_help(WRONG_HELP))
 }
 
 /// Fill in the plaintext of every `!vault` value in the tree. Without any password the values
@@ -84,7 +82,8 @@ pub fn decrypt_in_place(node: &mut Node, secrets: &VaultSecrets) -> Result<()> {
 /// The plaintext of a file written by `ansible-vault encrypt`; errors name the file (never its
 /// content) and say how to give a password.
 pub fn decrypt_file_text(path: &Path, text: &str, secrets: &VaultSecrets) -> Result<String> {
-    let file_span = Span::new(SourceFile::new(path, ""), 0, 0);
+    // Line 1, column 1: the `$ANSIBLE_VAULT` header the whole file hangs on.
+    let file_span = Span::new(SourceFile::new(path, ""), 1, 1);
     if secrets.is_empty() {
         return Err(Error::at(
             ErrorKind::Vault {
