@@ -297,3 +297,361 @@ fn a_registered_no_log_result_keeps_its_value_for_later_tasks_as_in_ansible() {
         assert_hidden(&f.display().to_string(), &text, &[PLAIN]);
     }
 }
+
+// ------------------------------------------------------------------ passwords
+
+/// One host that logs in as `play-become` with the lab key (sshd reads authorized_keys as
+/// that user, so the lab dir must be readable by it).
+fn become_host() -> SshHosts {
+    use std::os::unix::fs::PermissionsExt;
+    become_users::ensure();
+    let hosts = SshHosts::start(&["n1"]);
+    let _ = std::fs::set_permissions(hosts.dir.path(), std::fs::Permissions::from_mode(0o755));
+    let auth = hosts.dir.path().join("authorized_keys");
+    let _ = std::fs::set_permissions(auth, std::fs::Permissions::from_mode(0o644));
+    hosts
+}
+
+/// Add `line` to `host`'s entry under `all.hosts`.
+fn host_var(inventory: &str, host: &str, line: &str) -> String {
+    let entry = format!("\n    {host}:\n");
+    assert!(inventory.contains(&entry), "{host} in\n{inventory}");
+    inventory.replacen(&entry, &format!("{entry}      {line}\n"), 1)
+}
+
+/// What a scan of every process on the machine found: argument lists (and environments)
+/// holding a password, and whether the marker command was ever seen running.
+#[derive(Default)]
+struct ProcScan {
+    leaks: Vec<String>,
+    saw_marker: bool,
+    scans: usize,
+}
+
+/// Read `/proc/*/cmdline` and `/proc/*/environ` of every process until `stop`.
+fn scan_processes(stop: Arc<AtomicBool>, secrets: Vec<String>, marker: String) -> ProcScan {
+    let mut found = ProcScan::default();
+    let me = std::process::id().to_string();
+    while !stop.load(Ordering::Relaxed) {
+        let Ok(procs) = std::fs::read_dir("/proc") else { break };
+        for p in procs.flatten() {
+            let pid = p.file_name().to_string_lossy().into_owned();
+            if !pid.bytes().all(|b| b.is_ascii_digit()) || pid == me {
+                continue;
+            }
+            for what in ["cmdline", "environ"] {
+                let Ok(bytes) = std::fs::read(p.path().join(what)) else {
+                    continue;
+                };
+                let text = String::from_utf8_lossy(&bytes).replace('\0', " ");
+                if what == "cmdline" && text.contains(&marker) {
+                    found.saw_marker = true;
+                }
+                for s in &secrets {
+                    if text.contains(s.as_str()) {
+                        found.leaks.push(format!("pid {pid} {what}: {text}"));
+                    }
+                }
+            }
+        }
+        found.scans += 1;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    found
+}
+
+#[test]
+fn become_and_vault_passwords_reach_no_output_journal_or_process_argument_list() {
+    let hosts = become_host();
+    let inv = host_var(&hosts.inventory(&[]), "n1", &format!("ansible_user: {PW_USER}"));
+    // Long enough for the scanner to see the escalated command running.
+    let marker = "sleep 4.25";
+    let book = jinja(&format!(
+        r#"
+- hosts: nodes
+  gather_facts: false
+  vars_files: [secret_vars.yml]
+  tasks:
+    - command: {marker}
+      become: true
+    - command: id -u
+      become: true
+      register: root
+    - debug:
+        msg: "uid [[ root.stdout ]] vault [[ sec_vaulted | length ]]"
+"#
+    ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_tree(
+        dir.path(),
+        &[
+            ("hosts.yml", &inv),
+            ("site.yml", &book),
+            ("secret_vars.yml", VAULTED_VARS),
+            ("become.pw", &format!("{PW}\n")),
+            ("vault.pw", VAULT_PW),
+        ],
+    );
+    // Also the pieces of the become password between its quote characters: a quoted or
+    // JSON-escaped copy still holds them.
+    let mut passwords = vec![PW.to_string(), VAULT_PW.to_string()];
+    passwords.extend(
+        PW.split(['\'', '"', '\\'])
+            .filter(|p| p.trim().len() >= 6)
+            .map(str::to_string),
+    );
+    assert!(passwords.len() > 2, "{passwords:?}");
+    let stop = Arc::new(AtomicBool::new(false));
+    let scanner = {
+        let (stop, passwords, marker) = (stop.clone(), passwords.clone(), marker.to_string());
+        std::thread::spawn(move || scan_processes(stop, passwords, marker))
+    };
+    let args = [
+        "site.yml",
+        "-i",
+        "hosts.yml",
+        "--become-password-file",
+        "become.pw",
+        "--vault-password-file",
+        "vault.pw",
+        "-vvvv",
+    ];
+    let o = play_in(dir.path(), &args, None);
+    stop.store(true, Ordering::Relaxed);
+    let scan = scanner.join().expect("the scanner ends");
+    assert_eq!(o.code, 0, "{}", both(&o));
+    assert!(
+        o.stdout.contains(&format!("uid 0 vault {}", VAULTED.len())),
+        "{}",
+        both(&o)
+    );
+    assert!(
+        scan.saw_marker,
+        "the scan ({} passes) never saw `{marker}` running",
+        scan.scans
+    );
+    assert!(
+        scan.leaks.is_empty(),
+        "passwords in process lists:\n{}",
+        scan.leaks.join("\n")
+    );
+    let pws: Vec<&str> = passwords.iter().map(String::as_str).collect();
+    assert_hidden("-vvvv output", &both(&o), &pws);
+    for f in files_under(dir.path(), &["become.pw", "vault.pw"]) {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap_or_default()).into_owned();
+        assert_hidden(&f.display().to_string(), &text, &pws);
+    }
+    assert!(!Path::new("/tmp/pwned").exists(), "the password was run as shell");
+
+    // A password given with -e is not repeated in the resume hint of a failed run.
+    let failing = format!("{book}    - fail: msg=stop\n");
+    write_tree(dir.path(), &[("site.yml", &failing)]);
+    let ev = serde_json::json!({ "ansible_become_password": PW }).to_string();
+    let args = [
+        "site.yml",
+        "-i",
+        "hosts.yml",
+        "-e",
+        &ev,
+        "--vault-password-file",
+        "vault.pw",
+    ];
+    let o = play_in(dir.path(), &args, None);
+    assert_eq!(o.code, 2, "{}", both(&o));
+    assert!(o.stderr.contains("--resume"), "the hint is there: {}", both(&o));
+    assert_hidden("a failed run's output", &both(&o), &pws);
+    for f in files_under(dir.path(), &["become.pw", "vault.pw"]) {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap_or_default()).into_owned();
+        assert_hidden(&f.display().to_string(), &text, &pws);
+    }
+}
+
+// ------------------------------------------------------------------ vault integrity
+
+/// Decode a vault body (the hex lines after the header) into its salt, HMAC and ciphertext
+/// hex parts, let `edit` change them, and encode it back.
+fn edit_vault_body(text: &str, edit: impl Fn(&mut [String; 3])) -> String {
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default().to_string();
+    let indent: String = lines
+        .clone()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take_while(|c| *c == ' ')
+        .collect();
+    let body: String = lines.map(str::trim).collect();
+    let inner = String::from_utf8(hex::decode(body).expect("vault body is hex")).expect("inner hex");
+    let mut parts: Vec<String> = inner.split('\n').map(str::to_string).collect();
+    assert_eq!(parts.len(), 3, "salt, hmac, ciphertext");
+    let mut three = [parts.remove(0), parts.remove(0), parts.remove(0)];
+    edit(&mut three);
+    let encoded = hex::encode(three.join("\n"));
+    let mut out = header;
+    for chunk in encoded.as_bytes().chunks(80) {
+        out.push('\n');
+        out.push_str(&indent);
+        out.push_str(&String::from_utf8_lossy(chunk));
+    }
+    out.push('\n');
+    out
+}
+
+/// Change the hex digit at `at` to another hex digit.
+fn flip(part: &mut String, at: usize) {
+    let mut b = part.clone().into_bytes();
+    if let Some(c) = b.get_mut(at) {
+        *c = if *c == b'0' { b'1' } else { b'0' };
+    }
+    *part = String::from_utf8_lossy(&b).into_owned();
+}
+
+#[test]
+fn tampered_or_wrongly_unlocked_vault_data_is_an_integrity_error_and_nothing_runs() {
+    let hosts = SshHosts::start(&["n1"]);
+    let mark = tempfile::tempdir().expect("tempdir");
+    let inline_body = VAULTED_VARS.trim_start_matches("sec_vaulted: !vault |\n");
+    let inline = |body: &str| format!("sec_vaulted: !vault |\n{body}");
+    let header = "$ANSIBLE_VAULT;1.1;AES256";
+    // (what, vars file text, vault password, where the error must point)
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        (
+            "wrong password",
+            VAULTED_VARS.to_string(),
+            "not-the-password",
+            "secret_vars.yml:2:11",
+        ),
+        (
+            "a ciphertext byte changed",
+            inline(&format!(
+                "          {}",
+                edit_vault_body(inline_body.trim_start(), |p| flip(&mut p[2], 5)).trim_start()
+            )),
+            VAULT_PW,
+            "secret_vars.yml:2:11",
+        ),
+        (
+            "a wrong HMAC",
+            inline(&format!(
+                "          {}",
+                edit_vault_body(inline_body.trim_start(), |p| flip(&mut p[1], 0)).trim_start()
+            )),
+            VAULT_PW,
+            "secret_vars.yml:2:11",
+        ),
+        (
+            "a changed salt",
+            inline(&format!(
+                "          {}",
+                edit_vault_body(inline_body.trim_start(), |p| flip(&mut p[0], 7)).trim_start()
+            )),
+            VAULT_PW,
+            "secret_vars.yml:2:11",
+        ),
+        (
+            "truncated",
+            inline(
+                &inline_body
+                    .lines()
+                    .take(3)
+                    .map(|l| format!("{l}\n"))
+                    .collect::<String>(),
+            ),
+            VAULT_PW,
+            "secret_vars.yml:2:11",
+        ),
+        (
+            "a bad header",
+            VAULTED_VARS.replace(header, "$ANSIBLE_VAULT;1.1;AES128"),
+            VAULT_PW,
+            "secret_vars.yml:2:11",
+        ),
+        (
+            "not hex",
+            VAULTED_VARS.replacen("3766", "37zz", 1),
+            VAULT_PW,
+            "secret_vars.yml:2:11",
+        ),
+        (
+            "a whole file, wrong password",
+            WHOLE_FILE.to_string(),
+            "not-the-password",
+            "secret_vars.yml:1:1",
+        ),
+        (
+            "a whole file, a ciphertext byte changed",
+            edit_vault_body(WHOLE_FILE, |p| flip(&mut p[2], 3)),
+            VAULT_PW,
+            "secret_vars.yml:1:1",
+        ),
+        (
+            "a whole file, truncated",
+            WHOLE_FILE.lines().take(3).map(|l| format!("{l}\n")).collect(),
+            VAULT_PW,
+            "secret_vars.yml:1:1",
+        ),
+    ];
+    let book = jinja(&format!(
+        "- hosts: nodes\n  gather_facts: false\n  vars_files: [secret_vars.yml]\n  tasks:\n    - file: path={}/ran state=touch\n",
+        mark.path().display()
+    ));
+    // The untampered data works, so each failure below is the tampering's doing.
+    for vars in [VAULTED_VARS, WHOLE_FILE] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_tree(
+            dir.path(),
+            &[
+                ("hosts.yml", &hosts.inventory(&[])),
+                ("site.yml", &book),
+                ("secret_vars.yml", vars),
+                ("vault.pw", VAULT_PW),
+            ],
+        );
+        let o = play_in(
+            dir.path(),
+            &["site.yml", "-i", "hosts.yml", "--vault-password-file", "vault.pw"],
+            None,
+        );
+        assert_eq!(o.code, 0, "untampered\n{}", both(&o));
+        assert!(mark.path().join("ran").exists());
+        let _ = std::fs::remove_file(mark.path().join("ran"));
+    }
+    for (what, vars, pw, at) in cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_tree(
+            dir.path(),
+            &[
+                ("hosts.yml", &hosts.inventory(&[])),
+                ("site.yml", &book),
+                ("secret_vars.yml", &vars),
+                ("vault.pw", pw),
+            ],
+        );
+        let o = play_in(
+            dir.path(),
+            &["site.yml", "-i", "hosts.yml", "--vault-password-file", "vault.pw"],
+            None,
+        );
+        let all = both(&o);
+        // Exit 1, as ansible-playbook exits on a vault file it cannot decrypt.
+        assert_eq!(o.code, 1, "{what}\n{all}");
+        assert!(
+            o.stderr.contains(&format!("ERROR! {at}: ")),
+            "{what}: must point at {at}\n{all}"
+        );
+        let lower = o.stderr.to_lowercase();
+        assert!(lower.contains("vault"), "{what}: says it is about vault data\n{all}");
+        assert!(lower.contains("help:"), "{what}: says what to do\n{all}");
+        assert!(
+            lower.contains("password") || lower.contains("re-encrypt") || lower.contains("restore"),
+            "{what}: names the remedy\n{all}"
+        );
+        assert_hidden(what, &all, &[VAULTED, WHOLE, VAULT_PW]);
+        assert!(!o.stdout.contains("PLAY ["), "{what}: nothing starts\n{all}");
+        assert!(!mark.path().join("ran").exists(), "{what}: a task ran");
+        assert!(
+            !dir.path().join(".play").exists(),
+            "{what}: no run started (no journal)"
+        );
+    }
+}
