@@ -56,9 +56,20 @@ pub fn run(args: Vec<OsString>) -> i32 {
     for w in &rc.warnings {
         warn(w);
     }
+    if rc.listing.any() {
+        return match compile_run(&rc, &env) {
+            Ok(compiled) => report(&rc, &compiled.plans),
+            Err((code, message)) => fail(code, message),
+        };
+    }
+    // As ansible-playbook: the SSH and become passwords are asked first, then the vault's.
+    let mut prompt = |p: &str| vault::prompt_password(p);
+    let passwords = match cli::ask_passwords(&rc, &mut prompt) {
+        Ok(p) => p,
+        Err(e) => return fail(status::BAD_OPTIONS, e),
+    };
     match compile_run(&rc, &env) {
-        Ok(compiled) if rc.listing.any() => report(&rc, &compiled.plans),
-        Ok(compiled) => execute(&rc, compiled, &command_line),
+        Ok(compiled) => execute(&rc, compiled, passwords, &command_line),
         Err((code, message)) => fail(code, message),
     }
 }
@@ -71,16 +82,11 @@ struct Compiled {
 }
 
 /// Run the compiled plays on their hosts.
-fn execute(rc: &RunConfig, compiled: Compiled, command_line: &[String]) -> i32 {
+fn execute(rc: &RunConfig, compiled: Compiled, passwords: cli::Passwords, command_line: &[String]) -> i32 {
     match crate::executor::preflight::check(&compiled.plans) {
         Ok(warnings) => warnings.iter().for_each(warn),
         Err(problems) => return fail(status::ENGINE_ERROR, problems),
     }
-    let mut prompt = |p: &str| vault::prompt_password(p);
-    let passwords = match cli::ask_passwords(rc, &mut prompt) {
-        Ok(p) => p,
-        Err(e) => return fail(status::BAD_OPTIONS, e),
-    };
     let secret = |s: &Option<vault::Secret>| {
         s.as_ref()
             .map(|s| crate::connection::options::Secret::new(String::from_utf8_lossy(s.expose()).into_owned()))

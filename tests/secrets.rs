@@ -655,3 +655,140 @@ fn tampered_or_wrongly_unlocked_vault_data_is_an_integrity_error_and_nothing_run
         );
     }
 }
+
+// ------------------------------------------------------------------ passwords typed at prompts
+
+/// Run `play args` on a terminal (util-linux `script` makes the PTY), answering each prompt
+/// in `answers` (prompt text, what to type) when it appears; returns the exit code and all
+/// the terminal showed.
+fn play_on_terminal(dir: &Path, args: &[&str], answers: &[(&str, &str)]) -> (i32, String) {
+    use std::io::Read;
+    use std::sync::Mutex;
+    assert!(
+        Path::new("/usr/bin/script").exists(),
+        "/usr/bin/script is missing: install bsdutils (apt-get install -y bsdutils)"
+    );
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let line: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_play"))
+        .chain(args.iter().copied())
+        .map(quote)
+        .collect();
+    let mut child = Command::new("/usr/bin/script")
+        .args(["-q", "-e", "-c", &line.join(" "), "/dev/null"])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", "/nonexistent-home")
+        .env("NO_COLOR", "1")
+        .env("SHELL", "/bin/sh")
+        .env("TERM", "dumb")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    let shown = Arc::new(Mutex::new(String::new()));
+    let reader = {
+        let shown = shown.clone();
+        let mut out = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let Ok(mut s) = shown.lock() {
+                    s.push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            }
+        })
+    };
+    let mut stdin = child.stdin.take().expect("stdin");
+    let seen = |text: &str| shown.lock().map(|s| s.matches(text).count()).unwrap_or(0);
+    for (i, (prompt, answer)) in answers.iter().enumerate() {
+        let before = answers[..i].iter().filter(|(p, _)| p == prompt).count();
+        let start = std::time::Instant::now();
+        while seen(prompt) <= before {
+            let so_far = shown.lock().map(|s| s.clone()).unwrap_or_default();
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(30),
+                "no prompt {prompt:?} within 30 s; the terminal showed:\n{so_far}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = stdin.write_all(format!("{answer}\n").as_bytes());
+        let _ = stdin.flush();
+    }
+    let status = child.wait().expect("script ends");
+    drop(stdin);
+    let _ = reader.join();
+    let text = shown.lock().map(|s| s.clone()).unwrap_or_default();
+    (status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn become_and_vault_passwords_typed_at_the_prompts_are_not_echoed_or_shown() {
+    let hosts = become_host();
+    let inv = host_var(&hosts.inventory(&[]), "n1", &format!("ansible_user: {PW_USER}"));
+    let marker = "sleep 3.25";
+    let book = jinja(&format!(
+        r#"
+- hosts: nodes
+  gather_facts: false
+  vars_files: [secret_vars.yml]
+  tasks:
+    - command: {marker}
+      become: true
+    - command: id -u
+      become: true
+      register: root
+    - debug:
+        msg: "uid [[ root.stdout ]] vault [[ sec_vaulted | length ]]"
+"#
+    ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_tree(
+        dir.path(),
+        &[
+            ("hosts.yml", &inv),
+            ("site.yml", &book),
+            ("secret_vars.yml", VAULTED_VARS),
+        ],
+    );
+    let mut passwords = vec![PW.to_string(), VAULT_PW.to_string()];
+    passwords.extend(
+        PW.split(['\'', '"', '\\'])
+            .filter(|p| p.trim().len() >= 6)
+            .map(str::to_string),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let scanner = {
+        let (stop, passwords, marker) = (stop.clone(), passwords.clone(), marker.to_string());
+        std::thread::spawn(move || scan_processes(stop, passwords, marker))
+    };
+    let (code, shown) = play_on_terminal(
+        dir.path(),
+        &["site.yml", "-i", "hosts.yml", "-K", "--ask-vault-pass", "-vvvv"],
+        &[("BECOME password: ", PW), ("Vault password: ", VAULT_PW)],
+    );
+    stop.store(true, Ordering::Relaxed);
+    let scan = scanner.join().expect("the scanner ends");
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains(&format!("uid 0 vault {}", VAULTED.len())), "{shown}");
+    assert!(
+        scan.saw_marker,
+        "the scan ({} passes) never saw `{marker}` running",
+        scan.scans
+    );
+    assert!(
+        scan.leaks.is_empty(),
+        "passwords in process lists:\n{}",
+        scan.leaks.join("\n")
+    );
+    let pws: Vec<&str> = passwords.iter().map(String::as_str).collect();
+    assert_hidden("the terminal", &shown, &pws);
+    for f in files_under(dir.path(), &[]) {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap_or_default()).into_owned();
+        assert_hidden(&f.display().to_string(), &text, &pws);
+    }
+}
