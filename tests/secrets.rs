@@ -296,6 +296,18 @@ fn a_registered_no_log_result_keeps_its_value_for_later_tasks_as_in_ansible() {
         let text = std::fs::read_to_string(&f).unwrap_or_default();
         assert_hidden(&f.display().to_string(), &text, &[PLAIN]);
     }
+
+    // A later task WITHOUT no_log that prints the variable shows it, as ansible-playbook
+    // 2.19 does: no_log is per task, and printing a secret is then the playbook's choice.
+    let shown = format!("{book}    - debug: var=token.stdout\n");
+    write_tree(dir.path(), &[("site.yml", &shown)]);
+    let o = play_in(dir.path(), &["site.yml", "-i", "hosts.yml"], None);
+    assert_eq!(o.code, 0, "{}", both(&o));
+    assert!(
+        o.stdout.contains(&format!("\"token.stdout\": \"{PLAIN}\"")),
+        "{}",
+        both(&o)
+    );
 }
 
 // ------------------------------------------------------------------ passwords
