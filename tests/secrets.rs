@@ -189,6 +189,13 @@ fn no_log_book(out: &Path) -> String {
       set_fact:
         derived: "[[ sec_plain ]]-[[ sec_vaulted ]]"
       no_log: true
+    - name: include with no_log
+      include_tasks: secret_tasks.yml
+      no_log: true
+    - name: include a role with no_log
+      include_role:
+        name: sec_role
+      no_log: true
     - name: the last one fails on n2
       fail:
         msg: "[[ sec_plain ]] [[ sec_vaulted ]]"
@@ -198,6 +205,10 @@ fn no_log_book(out: &Path) -> String {
         o = out.display()
     ))
 }
+
+/// Tasks an include brings in: `no_log` on the include hides them too.
+const INCLUDED: &str = "- command: echo included {{ sec_plain }} {{ sec_vaulted }}\n\
+                        - debug:\n    msg: \"{{ sec_plain }} {{ sec_vaulted }}\"\n";
 
 #[test]
 fn no_log_hides_secrets_in_every_output_path_and_file_the_engine_writes() {
@@ -215,6 +226,8 @@ fn no_log_hides_secrets_in_every_output_path_and_file_the_engine_writes() {
             ("secret_vars.yml", &vars),
             ("ansible.cfg", cfg),
             ("vault.pw", VAULT_PW),
+            ("secret_tasks.yml", INCLUDED),
+            ("roles/sec_role/tasks/main.yml", INCLUDED),
         ],
     );
     let secrets = [PLAIN, VAULTED];
