@@ -466,6 +466,11 @@ fn become_and_vault_passwords_reach_no_output_journal_or_process_argument_list()
         let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap_or_default()).into_owned();
         assert_hidden(&f.display().to_string(), &text, &pws);
     }
+    // Nor in what the host's sshd logged.
+    for f in files_under(hosts.dir.path(), &[]) {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap_or_default()).into_owned();
+        assert_hidden(&f.display().to_string(), &text, &pws);
+    }
     assert!(!Path::new("/tmp/pwned").exists(), "the password was run as shell");
 
     // A password given with -e is not repeated in the resume hint of a failed run.
