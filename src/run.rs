@@ -486,8 +486,6 @@ fn init_logging(verbosity: u8) {
 mod tests {
     use super::*;
 
-    /// `--list-hosts` and the other listings compile the plans but do not layer every host's
-    /// variables; a run does.
     #[test]
     fn the_resume_hint_hides_extra_vars_that_hold_secrets() {
         let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -523,6 +521,8 @@ mod tests {
         }
     }
 
+    /// `--list-hosts` and the other listings compile the plans but do not layer every host's
+    /// variables; a run does.
     #[test]
     fn listings_do_not_layer_host_variables() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
