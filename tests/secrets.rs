@@ -353,6 +353,22 @@ struct ProcScan {
     scans: usize,
 }
 
+/// Other spellings of the passwords a log line could hold: the pieces of the become password
+/// between its quote characters (a quoted or JSON-escaped copy still holds them) and both
+/// passwords as a debug-printed byte list.
+fn password_forms() -> Vec<String> {
+    let mut out: Vec<String> = PW
+        .split(['\'', '"', '\\'])
+        .filter(|p| p.trim().len() >= 6)
+        .map(str::to_string)
+        .collect();
+    for pw in [PW, VAULT_PW] {
+        let bytes: Vec<String> = pw.bytes().map(|b| b.to_string()).collect();
+        out.push(bytes.join(", "));
+    }
+    out
+}
+
 /// Read `/proc/*/cmdline` and `/proc/*/environ` of every process until `stop`.
 fn scan_processes(stop: Arc<AtomicBool>, secrets: Vec<String>, marker: String) -> ProcScan {
     let mut found = ProcScan::default();
@@ -417,15 +433,8 @@ fn become_and_vault_passwords_reach_no_output_journal_or_process_argument_list()
             ("vault.pw", VAULT_PW),
         ],
     );
-    // Also the pieces of the become password between its quote characters: a quoted or
-    // JSON-escaped copy still holds them.
     let mut passwords = vec![PW.to_string(), VAULT_PW.to_string()];
-    passwords.extend(
-        PW.split(['\'', '"', '\\'])
-            .filter(|p| p.trim().len() >= 6)
-            .map(str::to_string),
-    );
-    assert!(passwords.len() > 2, "{passwords:?}");
+    passwords.extend(password_forms());
     let stop = Arc::new(AtomicBool::new(false));
     let scanner = {
         let (stop, passwords, marker) = (stop.clone(), passwords.clone(), marker.to_string());
@@ -786,11 +795,7 @@ fn become_and_vault_passwords_typed_at_the_prompts_are_not_echoed_or_shown() {
         ],
     );
     let mut passwords = vec![PW.to_string(), VAULT_PW.to_string()];
-    passwords.extend(
-        PW.split(['\'', '"', '\\'])
-            .filter(|p| p.trim().len() >= 6)
-            .map(str::to_string),
-    );
+    passwords.extend(password_forms());
     let stop = Arc::new(AtomicBool::new(false));
     let scanner = {
         let (stop, passwords, marker) = (stop.clone(), passwords.clone(), marker.to_string());
