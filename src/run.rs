@@ -342,13 +342,10 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Compiled, (i32, Stri
         })
         .collect();
     let decrypt = |path: &std::path::Path, text: &str| vault::decrypt_file_text(path, text, &secrets);
-    let inv = inventory::load_with(
-        &sources,
-        &LoadOptions {
-            decrypt: Some(&decrypt),
-        },
-    )
-    .map_err(|e| bad_input(&e))?;
+    // Without a password, inline vault values stay closed (using one is the error) and an
+    // encrypted vars file is refused by the loader.
+    let decrypt: Option<crate::syntax::inventory::Decrypt> = (!secrets.is_empty()).then_some(&decrypt);
+    let inv = inventory::load_with(&sources, &LoadOptions { decrypt }).map_err(|e| bad_input(&e))?;
     for w in &inv.warnings {
         warn(w);
     }
@@ -395,7 +392,7 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Compiled, (i32, Stri
         }
     }
     let dir_refs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
-    let playbook_vars = PlaybookVars::load(&dir_refs, &inv, Some(&decrypt)).map_err(|e| bad_input(&e))?;
+    let playbook_vars = PlaybookVars::load(&dir_refs, &inv, decrypt).map_err(|e| bad_input(&e))?;
 
     let mut plans = Vec::new();
     for path in &rc.playbooks {

@@ -695,6 +695,82 @@ fn tampered_or_wrongly_unlocked_vault_data_is_an_integrity_error_and_nothing_run
     }
 }
 
+/// `sec_vaulted: !vault |` with its key indented by `indent`; `tampered` changes one
+/// ciphertext byte.
+fn vault_entry(indent: usize, tampered: bool) -> String {
+    let body = VAULTED_VARS.trim_start_matches("sec_vaulted: !vault |\n").trim_start();
+    let body = if tampered {
+        edit_vault_body(body, |p| flip(&mut p[2], 5))
+    } else {
+        body.to_string()
+    };
+    let pad = " ".repeat(indent);
+    let mut out = format!("{pad}sec_vaulted: !vault |\n");
+    for line in body.lines() {
+        out.push_str(&format!("{pad}  {}\n", line.trim()));
+    }
+    out
+}
+
+#[test]
+fn inline_vault_values_in_the_inventory_and_its_vars_dirs_open_and_are_checked_before_anything_runs() {
+    let hosts = SshHosts::start(&["n1"]);
+    let mark = tempfile::tempdir().expect("tempdir");
+    let book = format!(
+        "- hosts: nodes\n  gather_facts: false\n  tasks:\n    - file: path={}/ran state=touch\n    \
+         - debug:\n        msg: \"length {{{{ sec_vaulted | length }}}}\"\n",
+        mark.path().display()
+    );
+    let inventory = hosts.inventory(&[]);
+    // (where, files holding the value given the entry at indent 0 / the host's indent)
+    let places: &[(&str, &dyn Fn(bool) -> Vec<(String, String)>)] = &[
+        ("group_vars/nodes.yml", &|t| {
+            vec![("group_vars/nodes.yml".into(), vault_entry(0, t))]
+        }),
+        ("host_vars/n1.yml", &|t| {
+            vec![("host_vars/n1.yml".into(), vault_entry(0, t))]
+        }),
+        ("hosts.yml", &|t| {
+            let entry = "\n    n1:\n";
+            let with = inventory.replacen(entry, &format!("{entry}{}", vault_entry(6, t)), 1);
+            vec![("hosts.yml".into(), with)]
+        }),
+    ];
+    for (place, files) in places {
+        for tampered in [false, true] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let mut all: Vec<(String, String)> = vec![
+                ("hosts.yml".into(), inventory.clone()),
+                ("site.yml".into(), book.clone()),
+                ("vault.pw".into(), VAULT_PW.into()),
+            ];
+            all.extend(files(tampered));
+            let refs: Vec<(&str, &str)> = all.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            write_tree(dir.path(), &refs);
+            let args = ["site.yml", "-i", "hosts.yml", "--vault-password-file", "vault.pw"];
+            let o = play_in(dir.path(), &args, None);
+            let shown = both(&o);
+            assert_hidden(place, &shown, &[VAULTED, VAULT_PW]);
+            if !tampered {
+                assert_eq!(o.code, 0, "{place}\n{shown}");
+                assert!(
+                    o.stdout.contains(&format!("length {}", VAULTED.len())),
+                    "{place}: the value opened\n{shown}"
+                );
+                let _ = std::fs::remove_file(mark.path().join("ran"));
+                continue;
+            }
+            assert_eq!(o.code, 1, "{place} tampered\n{shown}");
+            assert!(
+                o.stderr.contains(&format!("ERROR! {place}:")),
+                "{place}: names the file\n{shown}"
+            );
+            assert!(o.stderr.contains("help:"), "{place}: says what to do\n{shown}");
+            assert!(!mark.path().join("ran").exists(), "{place} tampered: a task ran");
+        }
+    }
+}
+
 // ------------------------------------------------------------------ passwords typed at prompts
 
 /// Run `play args` on a terminal (util-linux `script` makes the PTY), answering each prompt

@@ -7,7 +7,7 @@
 use super::Warning;
 use crate::syntax::error::{Error, ErrorKind, Result};
 use crate::syntax::span::Span;
-use crate::syntax::yaml;
+use crate::syntax::{vault, yaml};
 use crate::value::{Map, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -175,7 +175,8 @@ fn extension(name: &str) -> &str {
 /// A vars file's mapping; `None` when the file is empty.
 pub fn load_vars_file(path: &Path, decrypt: Option<Decrypt>) -> Result<Option<Map>> {
     let mut source = yaml::read_source(path)?;
-    if source.text.starts_with("$ANSIBLE_VAULT;") {
+    let encrypted = source.text.starts_with("$ANSIBLE_VAULT;");
+    if encrypted {
         let Some(decrypt) = decrypt else {
             return Err(Error::at(
                 ErrorKind::Vault {
@@ -188,7 +189,17 @@ pub fn load_vars_file(path: &Path, decrypt: Option<Decrypt>) -> Result<Option<Ma
         let plain = decrypt(path, &source.text)?;
         source = crate::syntax::SourceFile::new(path, plain);
     }
-    let node = yaml::parse(source)?;
+    // Errors about a decrypted file point at its lines but never quote them.
+    let blind = |mut e: Error| {
+        if encrypted {
+            e.span = e.span.as_ref().map(vault::blind_span);
+        }
+        e
+    };
+    let mut node = yaml::parse(source).map_err(blind)?;
+    if let Some(decrypt) = decrypt {
+        vault::decrypt_in_place_with(&mut node, &|text| decrypt(path, text)).map_err(blind)?;
+    }
     let value = node.to_value();
     match value {
         Value::Map(m) => Ok(Some(m)),
@@ -204,7 +215,8 @@ pub fn load_vars_file(path: &Path, decrypt: Option<Decrypt>) -> Result<Option<Ma
             },
             &node.span,
         )
-        .with_help("a vars file holds `name: value` lines")),
+        .with_help("a vars file holds `name: value` lines"))
+        .map_err(blind),
     }
 }
 
