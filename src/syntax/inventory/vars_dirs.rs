@@ -282,4 +282,44 @@ mod tests {
         let ok = dirs.host_vars.load("h2", 0, Some(&decrypt)).unwrap();
         assert_eq!(ok[0].vars["secret"], Value::Int(1));
     }
+
+    #[test]
+    fn inline_vault_values_open_with_the_hook_and_errors_point_at_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let inline = tmp.path().join("inline.yml");
+        std::fs::write(&inline, "plain: 1\npw: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n").unwrap();
+        // Without a hook the value stays closed (using it is the error).
+        let closed = load_vars_file(&inline, None).unwrap().unwrap();
+        assert!(matches!(&closed["pw"], Value::Vault(v) if v.plaintext.is_none()));
+        let open = |_: &Path, text: &str| -> Result<String> {
+            assert!(text.starts_with("$ANSIBLE_VAULT;"), "{text}");
+            Ok("hunter2".into())
+        };
+        let opened = load_vars_file(&inline, Some(&open)).unwrap().unwrap();
+        assert_eq!(opened["pw"].as_str(), Some("hunter2"));
+        let refuse = |p: &Path, _: &str| -> Result<String> {
+            Err(Error::new(
+                ErrorKind::Vault {
+                    message: format!("cannot open {}", p.display()),
+                },
+                None,
+            ))
+        };
+        let e = load_vars_file(&inline, Some(&refuse)).unwrap_err();
+        assert!(
+            e.to_string().contains("inline.yml:3:3"),
+            "the error points at the value: {e}"
+        );
+
+        // A YAML error inside an encrypted file names the line but never quotes it.
+        let whole = tmp.path().join("whole.yml");
+        std::fs::write(&whole, "$ANSIBLE_VAULT;1.1;AES256\n6162\n").unwrap();
+        let broken = |_: &Path, _: &str| -> Result<String> { Ok("ok: 1\nhunter2: [unclosed\n".into()) };
+        let e = load_vars_file(&whole, Some(&broken)).unwrap_err();
+        assert!(e.to_string().contains("whole.yml:"), "{e}");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let listed = |_: &Path, _: &str| -> Result<String> { Ok("- hunter2\n".into()) };
+        let e = load_vars_file(&whole, Some(&listed)).unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
 }
