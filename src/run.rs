@@ -16,7 +16,7 @@ use crate::plan::inventory_vars::PlaybookVars;
 use crate::plan::patterns::{self, Limit};
 use crate::plan::tags::TagFilter;
 use crate::syntax::inventory::{self, LoadOptions};
-use crate::syntax::playbook::load_playbook;
+use crate::syntax::playbook::load_playbook_with;
 use crate::syntax::role::RoleSearch;
 use crate::syntax::vault;
 use crate::template::{Templar, TemplarContext};
@@ -79,6 +79,7 @@ struct Compiled {
     plans: Vec<PlaybookPlan>,
     inventory: RunInventory,
     extra_vars: crate::value::Map,
+    secrets: vault::VaultSecrets,
 }
 
 /// Run the compiled plays on their hosts.
@@ -92,6 +93,7 @@ fn execute(rc: &RunConfig, compiled: Compiled, passwords: cli::Passwords, comman
             .map(|s| crate::connection::options::Secret::new(String::from_utf8_lossy(s.expose()).into_owned()))
     };
     let opts = RunOptions {
+        vault: compiled.secrets.clone(),
         forks: rc.forks,
         check: rc.check,
         diff: rc.diff,
@@ -405,7 +407,7 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Compiled, (i32, Stri
                 ),
             ));
         }
-        let playbook = load_playbook(path, &search).map_err(|e| bad_input(&e))?;
+        let playbook = load_playbook_with(path, &search, secrets.clone()).map_err(|e| bad_input(&e))?;
         let plan = compile_playbook(playbook, path, &input).map_err(|e| bad_input(&e))?;
         for play in &plan.plays {
             for p in &play.unmatched {
@@ -425,6 +427,7 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Compiled, (i32, Stri
         plans,
         inventory,
         extra_vars: extra,
+        secrets: secrets.clone(),
     })
 }
 

@@ -713,7 +713,7 @@ fn vault_entry(indent: usize, tampered: bool) -> String {
 }
 
 #[test]
-fn inline_vault_values_in_the_inventory_and_its_vars_dirs_open_and_are_checked_before_anything_runs() {
+fn inline_vault_values_in_inventory_play_and_role_vars_open_and_are_checked_before_anything_runs() {
     let hosts = SshHosts::start(&["n1"]);
     let mark = tempfile::tempdir().expect("tempdir");
     let book = format!(
@@ -734,6 +734,24 @@ fn inline_vault_values_in_the_inventory_and_its_vars_dirs_open_and_are_checked_b
             let entry = "\n    n1:\n";
             let with = inventory.replacen(entry, &format!("{entry}{}", vault_entry(6, t)), 1);
             vec![("hosts.yml".into(), with)]
+        }),
+        // The play's own `vars:` (the play is rewritten with them).
+        ("site.yml", &|t| {
+            let with = book.replacen("  tasks:\n", &format!("  vars:\n{}  tasks:\n", vault_entry(4, t)), 1);
+            vec![("site.yml".into(), with)]
+        }),
+        // A role's defaults (the play runs the role, whose tasks are the play's).
+        ("roles/sec_role/defaults/main.yml", &|t| {
+            let (head, tasks) = book.split_once("  tasks:\n").unwrap_or_default();
+            let tasks: String = tasks
+                .lines()
+                .map(|l| format!("{}\n", l.get(4..).unwrap_or(l)))
+                .collect();
+            vec![
+                ("roles/sec_role/defaults/main.yml".into(), vault_entry(0, t)),
+                ("roles/sec_role/tasks/main.yml".into(), tasks),
+                ("site.yml".into(), format!("{head}  roles: [sec_role]\n")),
+            ]
         }),
     ];
     for (place, files) in places {

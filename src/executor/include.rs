@@ -87,7 +87,7 @@ pub async fn run_include(
         handler: false,
     });
     let search = RoleSearch::new(runner.shared.opts.roles_path.clone());
-    let mut loader = Loader::new(&search);
+    let mut loader = Loader::with_secrets(&search, runner.shared.opts.vault.clone());
     let mut groups: Vec<Group> = Vec::new();
     let mut outcomes = Vec::new();
     for host in &active {
