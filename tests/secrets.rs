@@ -712,6 +712,9 @@ fn vault_entry(indent: usize, tampered: bool) -> String {
     out
 }
 
+/// The files that hold a vaulted value, given whether it is tampered with.
+type Files<'a> = dyn Fn(bool) -> Vec<(String, String)> + 'a;
+
 #[test]
 fn inline_vault_values_in_inventory_play_and_role_vars_open_and_are_checked_before_anything_runs() {
     let hosts = SshHosts::start(&["n1"]);
@@ -723,7 +726,7 @@ fn inline_vault_values_in_inventory_play_and_role_vars_open_and_are_checked_befo
     );
     let inventory = hosts.inventory(&[]);
     // (where, files holding the value given the entry at indent 0 / the host's indent)
-    let places: &[(&str, &dyn Fn(bool) -> Vec<(String, String)>)] = &[
+    let places: &[(&str, &Files)] = &[
         ("group_vars/nodes.yml", &|t| {
             vec![("group_vars/nodes.yml".into(), vault_entry(0, t))]
         }),

@@ -207,16 +207,17 @@ pub fn load_vars_file(path: &Path, decrypt: Option<Decrypt>) -> Result<Option<Ma
         Value::Null | Value::Bool(false) => Ok(None),
         Value::Str(ref s) if s.is_empty() => Ok(None),
         Value::List(ref l) if l.is_empty() => Ok(None),
-        other => Err(Error::at(
-            ErrorKind::WrongType {
-                what: format!("the variables file {}", path.display()),
-                expected: "a mapping",
-                found: other.type_name(),
-            },
-            &node.span,
-        )
-        .with_help("a vars file holds `name: value` lines"))
-        .map_err(blind),
+        other => Err(blind(
+            Error::at(
+                ErrorKind::WrongType {
+                    what: format!("the variables file {}", path.display()),
+                    expected: "a mapping",
+                    found: other.type_name(),
+                },
+                &node.span,
+            )
+            .with_help("a vars file holds `name: value` lines"),
+        )),
     }
 }
 
