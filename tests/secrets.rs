@@ -792,6 +792,46 @@ fn inline_vault_values_in_inventory_play_and_role_vars_open_and_are_checked_befo
     }
 }
 
+#[test]
+fn include_vars_opens_inline_vault_values_and_fails_the_task_when_they_were_altered() {
+    let hosts = SshHosts::start(&["n1"]);
+    let book = "- hosts: nodes\n  gather_facts: false\n  tasks:\n    - include_vars: vars/secret.yml\n    \
+                - debug:\n        msg: \"length {{ sec_vaulted | length }}\"\n";
+    for tampered in [false, true] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_tree(
+            dir.path(),
+            &[
+                ("hosts.yml", &hosts.inventory(&[])),
+                ("site.yml", book),
+                ("vars/secret.yml", &vault_entry(0, tampered)),
+                ("vault.pw", VAULT_PW),
+            ],
+        );
+        let args = ["site.yml", "-i", "hosts.yml", "--vault-password-file", "vault.pw", "-v"];
+        let o = play_in(dir.path(), &args, None);
+        let shown = both(&o);
+        assert_hidden("include_vars", &shown, &[VAULT_PW]);
+        if !tampered {
+            assert_eq!(o.code, 0, "{shown}");
+            assert!(o.stdout.contains(&format!("length {}", VAULTED.len())), "{shown}");
+            continue;
+        }
+        assert_hidden("include_vars, tampered", &shown, &[VAULTED]);
+        assert_eq!(o.code, 2, "the task fails\n{shown}");
+        let fatal = o
+            .stdout
+            .lines()
+            .find(|l| l.contains("fatal: [n1]"))
+            .unwrap_or_else(|| panic!("{shown}"));
+        assert!(
+            fatal.contains("secret.yml") && fatal.contains("wrong vault password"),
+            "{fatal}"
+        );
+        assert!(!o.stdout.contains("length "), "nothing after it ran\n{shown}");
+    }
+}
+
 // ------------------------------------------------------------------ passwords typed at prompts
 
 /// Run `play args` on a terminal (util-linux `script` makes the PTY), answering each prompt

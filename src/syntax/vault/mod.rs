@@ -11,6 +11,7 @@ pub use envelope::is_encrypted;
 pub use secrets::{DEFAULT_LABEL, Secret, Source, VaultId, VaultSecrets, prompt_password, read_password_file};
 pub use tree::{
     blind_span, decrypt_file_text, decrypt_in_place, decrypt_in_place_with, decrypt_text, load_maybe_encrypted_yaml,
+    open_value,
 };
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::syntax::error::{Error, ErrorKind, Result};
 use crate::syntax::node::{Node, NodeKind};
 use crate::syntax::span::{SourceFile, Span};
 use crate::syntax::yaml;
-use crate::value::VaultValue;
+use crate::value::{Value, VaultValue};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -101,6 +101,44 @@ pub fn decrypt_in_place_with(node: &mut Node, open: &dyn Fn(&str) -> Result<Stri
         NodeKind::Map(entries) => {
             for (_, value) in entries {
                 decrypt_in_place_with(value, open)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Open every closed vault value inside `value` (one read at run time, with no spans left).
+/// Without passwords they stay closed, as in [`decrypt_in_place`]; errors say `what` held them.
+pub fn open_value(value: &mut Value, secrets: &VaultSecrets, what: &str) -> Result<()> {
+    if secrets.is_empty() {
+        return Ok(());
+    }
+    match value {
+        Value::Vault(v) if v.plaintext.is_none() => {
+            let span = Span::synthetic(what);
+            let bytes = decrypt_text(&v.ciphertext, secrets, &span)?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Error::at(
+                    ErrorKind::Vault {
+                        message: "the decrypted vault value is not UTF-8 text".into(),
+                    },
+                    &span,
+                )
+            })?;
+            *v = Arc::new(VaultValue {
+                ciphertext: v.ciphertext.clone(),
+                plaintext: Some(text),
+            });
+        }
+        Value::List(items) => {
+            for item in items {
+                open_value(item, secrets, what)?;
+            }
+        }
+        Value::Map(m) => {
+            for (_, item) in m.iter_mut() {
+                open_value(item, secrets, what)?;
             }
         }
         _ => {}
