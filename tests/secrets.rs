@@ -832,6 +832,50 @@ fn include_vars_opens_inline_vault_values_and_fails_the_task_when_they_were_alte
     }
 }
 
+#[test]
+fn an_encrypted_inventory_opens_with_the_vault_password_and_is_never_read_as_host_names() {
+    let hosts = SshHosts::start(&["n1"]);
+    let mark = tempfile::tempdir().expect("tempdir");
+    let book = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - shell: echo x >> {}/[[ inventory_hostname ]]\n",
+        mark.path().display()
+    );
+    let sealed =
+        play::syntax::vault::encrypt(hosts.inventory(&[]).as_bytes(), VAULT_PW.as_bytes(), None).expect("encrypts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_tree(
+        dir.path(),
+        &[
+            ("hosts.yml", &sealed),
+            ("site.yml", &jinja(&book)),
+            ("vault.pw", VAULT_PW),
+            ("wrong.pw", "not-the-password"),
+        ],
+    );
+    let o = play_in(
+        dir.path(),
+        &["site.yml", "-i", "hosts.yml", "--vault-password-file", "vault.pw"],
+        None,
+    );
+    assert_eq!(o.code, 0, "{}", both(&o));
+    let ran: Vec<String> = files_under(mark.path(), &[])
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    assert_eq!(ran, ["n1"], "only the inventory's host ran\n{}", both(&o));
+    for (what, more) in [
+        ("no password", &[][..]),
+        ("a wrong password", &["--vault-password-file", "wrong.pw"][..]),
+    ] {
+        let mut args = vec!["site.yml", "-i", "hosts.yml"];
+        args.extend_from_slice(more);
+        let o = play_in(dir.path(), &args, None);
+        assert_eq!(o.code, 1, "{what}\n{}", both(&o));
+        assert!(o.stderr.contains("ERROR! hosts.yml:1:1: "), "{what}\n{}", both(&o));
+        assert!(!o.stdout.contains("PLAY ["), "{what}: nothing starts\n{}", both(&o));
+    }
+}
+
 // ------------------------------------------------------------------ passwords typed at prompts
 
 /// Run `play args` on a terminal (util-linux `script` makes the PTY), answering each prompt

@@ -127,6 +127,32 @@ fn is_ignored(name: &str) -> bool {
 /// password or altered data fails before anything runs.
 fn load_file(b: &mut Builder, path: &Path, decrypt: Option<Decrypt>) -> Result<()> {
     let source = yaml::read_source(path)?;
+    if crate::syntax::vault::is_encrypted(&source.text) {
+        // A whole encrypted inventory: read the plaintext; errors name lines, never quote them.
+        let Some(d) = decrypt else {
+            return Err(Error::at(
+                ErrorKind::Vault {
+                    message: format!("{} is vault-encrypted and no vault password was given", path.display()),
+                },
+                &crate::syntax::Span::new(source, 1, 1),
+            )
+            .with_help("pass --vault-password-file or --ask-vault-pass"));
+        };
+        let plain = crate::syntax::SourceFile::new(path, d(path, &source.text)?);
+        return load_text(b, path, plain, decrypt).map_err(|mut e| {
+            e.span = e.span.as_ref().map(crate::syntax::vault::blind_span);
+            e
+        });
+    }
+    load_text(b, path, source, decrypt)
+}
+
+fn load_text(
+    b: &mut Builder,
+    path: &Path,
+    source: std::sync::Arc<crate::syntax::SourceFile>,
+    decrypt: Option<Decrypt>,
+) -> Result<()> {
     if source.text.starts_with("#!") {
         return Err(Error::new(
             ErrorKind::Inventory {
