@@ -10,7 +10,7 @@ mod become_users;
 mod sshd_hosts;
 mod support;
 
-use become_users::{PW, PW_USER};
+use become_users::{NOPW_PW, NOPW_USER, PW, PW_USER};
 use sshd_hosts::SshHosts;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -418,8 +418,15 @@ fn become_and_vault_passwords_reach_no_output_journal_or_process_argument_list()
     - command: id -u
       become: true
       register: root
+    - command: id -un
+      become: true
+      become_method: su
+      become_user: {NOPW_USER}
+      vars:
+        ansible_become_password: "[[ lookup('file', 'su.pw') ]]"
+      register: su_user
     - debug:
-        msg: "uid [[ root.stdout ]] vault [[ sec_vaulted | length ]]"
+        msg: "uid [[ root.stdout ]] su [[ su_user.stdout ]] vault [[ sec_vaulted | length ]]"
 "#
     ));
     let dir = tempfile::tempdir().expect("tempdir");
@@ -428,13 +435,15 @@ fn become_and_vault_passwords_reach_no_output_journal_or_process_argument_list()
         &[
             ("hosts.yml", &inv),
             ("site.yml", &book),
+            ("su.pw", NOPW_PW),
             ("secret_vars.yml", VAULTED_VARS),
             ("become.pw", &format!("{PW}\n")),
             ("vault.pw", VAULT_PW),
         ],
     );
-    let mut passwords = vec![PW.to_string(), VAULT_PW.to_string()];
+    let mut passwords = vec![PW.to_string(), VAULT_PW.to_string(), NOPW_PW.to_string()];
     passwords.extend(password_forms());
+    passwords.push("su-target".to_string());
     let stop = Arc::new(AtomicBool::new(false));
     let scanner = {
         let (stop, passwords, marker) = (stop.clone(), passwords.clone(), marker.to_string());
@@ -454,11 +463,8 @@ fn become_and_vault_passwords_reach_no_output_journal_or_process_argument_list()
     stop.store(true, Ordering::Relaxed);
     let scan = scanner.join().expect("the scanner ends");
     assert_eq!(o.code, 0, "{}", both(&o));
-    assert!(
-        o.stdout.contains(&format!("uid 0 vault {}", VAULTED.len())),
-        "{}",
-        both(&o)
-    );
+    let want = format!("uid 0 su {NOPW_USER} vault {}", VAULTED.len());
+    assert!(o.stdout.contains(&want), "want {want:?}\n{}", both(&o));
     assert!(
         scan.saw_marker,
         "the scan ({} passes) never saw `{marker}` running",
@@ -471,7 +477,7 @@ fn become_and_vault_passwords_reach_no_output_journal_or_process_argument_list()
     );
     let pws: Vec<&str> = passwords.iter().map(String::as_str).collect();
     assert_hidden("-vvvv output", &both(&o), &pws);
-    for f in files_under(dir.path(), &["become.pw", "vault.pw"]) {
+    for f in files_under(dir.path(), &["become.pw", "vault.pw", "su.pw"]) {
         let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap_or_default()).into_owned();
         assert_hidden(&f.display().to_string(), &text, &pws);
     }
@@ -499,7 +505,7 @@ fn become_and_vault_passwords_reach_no_output_journal_or_process_argument_list()
     assert_eq!(o.code, 2, "{}", both(&o));
     assert!(o.stderr.contains("--resume"), "the hint is there: {}", both(&o));
     assert_hidden("a failed run's output", &both(&o), &pws);
-    for f in files_under(dir.path(), &["become.pw", "vault.pw"]) {
+    for f in files_under(dir.path(), &["become.pw", "vault.pw", "su.pw"]) {
         let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap_or_default()).into_owned();
         assert_hidden(&f.display().to_string(), &text, &pws);
     }
