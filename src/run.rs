@@ -16,7 +16,7 @@ use crate::plan::inventory_vars::PlaybookVars;
 use crate::plan::patterns::{self, Limit};
 use crate::plan::tags::TagFilter;
 use crate::syntax::inventory::{self, LoadOptions};
-use crate::syntax::playbook::load_playbook;
+use crate::syntax::playbook::load_playbook_with;
 use crate::syntax::role::RoleSearch;
 use crate::syntax::vault;
 use crate::template::{Templar, TemplarContext};
@@ -56,9 +56,20 @@ pub fn run(args: Vec<OsString>) -> i32 {
     for w in &rc.warnings {
         warn(w);
     }
+    if rc.listing.any() {
+        return match compile_run(&rc, &env) {
+            Ok(compiled) => report(&rc, &compiled.plans),
+            Err((code, message)) => fail(code, message),
+        };
+    }
+    // As ansible-playbook: the SSH and become passwords are asked first, then the vault's.
+    let mut prompt = |p: &str| vault::prompt_password(p);
+    let passwords = match cli::ask_passwords(&rc, &mut prompt) {
+        Ok(p) => p,
+        Err(e) => return fail(status::BAD_OPTIONS, e),
+    };
     match compile_run(&rc, &env) {
-        Ok(compiled) if rc.listing.any() => report(&rc, &compiled.plans),
-        Ok(compiled) => execute(&rc, compiled, &command_line),
+        Ok(compiled) => execute(&rc, compiled, passwords, &command_line),
         Err((code, message)) => fail(code, message),
     }
 }
@@ -68,24 +79,21 @@ struct Compiled {
     plans: Vec<PlaybookPlan>,
     inventory: RunInventory,
     extra_vars: crate::value::Map,
+    secrets: vault::VaultSecrets,
 }
 
 /// Run the compiled plays on their hosts.
-fn execute(rc: &RunConfig, compiled: Compiled, command_line: &[String]) -> i32 {
+fn execute(rc: &RunConfig, compiled: Compiled, passwords: cli::Passwords, command_line: &[String]) -> i32 {
     match crate::executor::preflight::check(&compiled.plans) {
         Ok(warnings) => warnings.iter().for_each(warn),
         Err(problems) => return fail(status::ENGINE_ERROR, problems),
     }
-    let mut prompt = |p: &str| vault::prompt_password(p);
-    let passwords = match cli::ask_passwords(rc, &mut prompt) {
-        Ok(p) => p,
-        Err(e) => return fail(status::BAD_OPTIONS, e),
-    };
     let secret = |s: &Option<vault::Secret>| {
         s.as_ref()
             .map(|s| crate::connection::options::Secret::new(String::from_utf8_lossy(s.expose()).into_owned()))
     };
     let opts = RunOptions {
+        vault: compiled.secrets.clone(),
         forks: rc.forks,
         check: rc.check,
         diff: rc.diff,
@@ -212,11 +220,22 @@ fn runs_command(args: &[String]) -> i32 {
     status::OK
 }
 
-/// The command line as given, without an earlier `--resume`, quoted for a shell.
+/// Stands for an `-e` value that names a secret: the hint must not print a password given
+/// on the command line (the user gives it again).
+const HIDDEN_EXTRA_VARS: &str = "<hidden: give this -e again>";
+
+/// The command line as given, without an earlier `--resume`, quoted for a shell; inline
+/// `-e` values that look like they hold a secret are replaced by [`HIDDEN_EXTRA_VARS`].
 fn resume_command(args: &[String]) -> String {
     let mut out = Vec::new();
     let mut skip_value = false;
+    let mut extra_value = false;
+    let hide = |v: &str| !v.starts_with('@') && journal::looks_secret(v);
     for a in args {
+        if std::mem::take(&mut extra_value) && hide(a) {
+            out.push(quote_arg(HIDDEN_EXTRA_VARS));
+            continue;
+        }
         if skip_value {
             skip_value = false;
             if !a.starts_with('-') {
@@ -230,9 +249,23 @@ fn resume_command(args: &[String]) -> String {
         if a.starts_with("--resume=") || a == "--force-resume" {
             continue;
         }
-        out.push(crate::connection::quote::quote(a).unwrap_or_else(|_| a.clone()));
+        if a == "-e" || a == "--extra-vars" {
+            extra_value = true;
+        }
+        let inline = a
+            .strip_prefix("--extra-vars=")
+            .map(|v| ("--extra-vars=", v))
+            .or_else(|| a.strip_prefix("-e").filter(|v| !v.is_empty()).map(|v| ("-e", v)));
+        match inline {
+            Some((flag, v)) if hide(v) => out.push(format!("{flag}{}", quote_arg(HIDDEN_EXTRA_VARS))),
+            _ => out.push(quote_arg(a)),
+        }
     }
     out.join(" ")
+}
+
+fn quote_arg(a: &str) -> String {
+    crate::connection::quote::quote(a).unwrap_or_else(|_| a.to_string())
 }
 
 /// sha256 of every playbook and inventory file, keyed by path.
@@ -311,13 +344,10 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Compiled, (i32, Stri
         })
         .collect();
     let decrypt = |path: &std::path::Path, text: &str| vault::decrypt_file_text(path, text, &secrets);
-    let inv = inventory::load_with(
-        &sources,
-        &LoadOptions {
-            decrypt: Some(&decrypt),
-        },
-    )
-    .map_err(|e| bad_input(&e))?;
+    // Without a password, inline vault values stay closed (using one is the error) and an
+    // encrypted vars file is refused by the loader.
+    let decrypt: Option<crate::syntax::inventory::Decrypt> = (!secrets.is_empty()).then_some(&decrypt);
+    let inv = inventory::load_with(&sources, &LoadOptions { decrypt }).map_err(|e| bad_input(&e))?;
     for w in &inv.warnings {
         warn(w);
     }
@@ -364,7 +394,7 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Compiled, (i32, Stri
         }
     }
     let dir_refs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
-    let playbook_vars = PlaybookVars::load(&dir_refs, &inv, Some(&decrypt)).map_err(|e| bad_input(&e))?;
+    let playbook_vars = PlaybookVars::load(&dir_refs, &inv, decrypt).map_err(|e| bad_input(&e))?;
 
     let mut plans = Vec::new();
     for path in &rc.playbooks {
@@ -377,7 +407,7 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Compiled, (i32, Stri
                 ),
             ));
         }
-        let playbook = load_playbook(path, &search).map_err(|e| bad_input(&e))?;
+        let playbook = load_playbook_with(path, &search, secrets.clone()).map_err(|e| bad_input(&e))?;
         let plan = compile_playbook(playbook, path, &input).map_err(|e| bad_input(&e))?;
         for play in &plan.plays {
             for p in &play.unmatched {
@@ -397,6 +427,7 @@ fn compile_run(rc: &RunConfig, env: &Environment) -> Result<Compiled, (i32, Stri
         plans,
         inventory,
         extra_vars: extra,
+        secrets: secrets.clone(),
     })
 }
 
@@ -454,6 +485,41 @@ fn init_logging(verbosity: u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_resume_hint_hides_extra_vars_that_hold_secrets() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let hidden = quote_arg(HIDDEN_EXTRA_VARS);
+        let cases: Vec<(Vec<String>, String)> = vec![
+            (
+                args(&["site.yml", "-e", "ansible_become_password=pw1", "-e", "x=1"]),
+                format!("site.yml -e {hidden} -e x=1"),
+            ),
+            (
+                args(&[
+                    "site.yml",
+                    "--extra-vars",
+                    r#"{"db_Password": "pw2"}"#,
+                    "--resume",
+                    "r1",
+                ]),
+                format!("site.yml --extra-vars {hidden}"),
+            ),
+            (
+                args(&["site.yml", "-eapi_token=pw3", "--extra-vars=vault_secret=pw4"]),
+                format!("site.yml -e{hidden} --extra-vars={hidden}"),
+            ),
+            (
+                args(&["site.yml", "-e", "@secrets.yml", "-e", "n=2", "--limit", "key"]),
+                "site.yml -e @secrets.yml -e n=2 --limit key".to_string(),
+            ),
+        ];
+        for (given, want) in cases {
+            let got = resume_command(&given);
+            assert_eq!(got, want, "{given:?}");
+            assert!(!got.contains("pw"), "{got}");
+        }
+    }
 
     /// `--list-hosts` and the other listings compile the plans but do not layer every host's
     /// variables; a run does.

@@ -189,9 +189,27 @@ pub async fn call_module(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Map {
         }
     };
     match outcome {
+        Ok(o) if name == "include_vars" => open_included_vaults(engine_fields(with_diff(o), call), call),
         Ok(o) => engine_fields(with_diff(o), call),
         Err(e) if e.is_unreachable() => unreachable_result(e.to_string()),
         Err(e) => failed_result(e.to_string()),
+    }
+}
+
+/// `include_vars` hands back inline `!vault` values closed (no password reaches a module);
+/// they open here, and one that no password opens fails the task.
+fn open_included_vaults(mut r: Map, call: &ActionCall<'_>) -> Map {
+    let files: Vec<String> = match r.get("ansible_included_var_files") {
+        Some(Value::List(l)) => l.iter().map(|f| f.to_string()).collect(),
+        _ => Vec::new(),
+    };
+    let Some(facts) = r.get_mut("ansible_facts") else {
+        return r;
+    };
+    let what = format!("a vault value in {}", files.join(", "));
+    match crate::syntax::vault::open_value(facts, &call.shared.opts.vault, &what) {
+        Ok(()) => r,
+        Err(e) => failed_result(format!("{e} (task at {})", task_place(call.run.task))),
     }
 }
 

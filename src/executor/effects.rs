@@ -8,7 +8,9 @@ use crate::plan::tree::PlanTask;
 use crate::value::{Map, Value};
 use std::sync::Arc;
 
-pub fn apply(shared: &Shared, t: &PlanTask, outcomes: &[HostOutcome]) {
+/// `no_log` says, per host, whether the task hides its values: those facts still take
+/// effect but are not journaled (the journal never holds what the output hid).
+pub fn apply(shared: &Shared, t: &PlanTask, outcomes: &[HostOutcome], no_log: &dyn Fn(&str) -> bool) {
     let module = t.task.action.module.name;
     let delegate_facts = t
         .keyword("delegate_facts")
@@ -23,18 +25,19 @@ pub fn apply(shared: &Shared, t: &PlanTask, outcomes: &[HostOutcome]) {
             (Some(d), true) if shared.inventory.host(d).is_some() => d.as_str(),
             _ => o.host.as_str(),
         };
-        apply_one(shared, module, owner, &o.result);
+        let hidden = no_log(&o.host);
+        apply_one(shared, module, owner, &o.result, hidden);
         if let Some(Value::List(items)) = o.result.get("results") {
             for item in items {
                 if let Value::Map(m) = item {
-                    apply_one(shared, module, owner, m);
+                    apply_one(shared, module, owner, m, hidden);
                 }
             }
         }
     }
 }
 
-fn apply_one(shared: &Shared, module: &str, host: &str, result: &Map) {
+fn apply_one(shared: &Shared, module: &str, host: &str, result: &Map, no_log: bool) {
     if result.get("skipped").and_then(Value::as_bool_loose).unwrap_or(false) {
         return;
     }
@@ -44,11 +47,13 @@ fn apply_one(shared: &Shared, module: &str, host: &str, result: &Map) {
             "include_vars" => "include_vars",
             _ => "facts",
         };
-        shared.reporter.emit(crate::output::events::Event::VarsChanged {
-            host: host.to_string(),
-            layer,
-            vars: facts.clone(),
-        });
+        if !no_log {
+            shared.reporter.emit(crate::output::events::Event::VarsChanged {
+                host: host.to_string(),
+                layer,
+                vars: facts.clone(),
+            });
+        }
         match module {
             "set_fact" => {
                 for (k, v) in facts {

@@ -87,7 +87,7 @@ pub async fn run_include(
         handler: false,
     });
     let search = RoleSearch::new(runner.shared.opts.roles_path.clone());
-    let mut loader = Loader::new(&search);
+    let mut loader = Loader::with_secrets(&search, runner.shared.opts.vault.clone());
     let mut groups: Vec<Group> = Vec::new();
     let mut outcomes = Vec::new();
     for host in &active {
@@ -426,8 +426,20 @@ fn build(
     }
 }
 
-/// `apply:` of the include: keywords for everything it brings in.
+/// `apply:` of the include: keywords for everything it brings in. `no_log` on the include
+/// itself is passed on too (Ansible needs `apply:` for that): hiding more never leaks.
 fn apply_of(t: &PlanTask) -> Result<IncludeCtx, String> {
+    let mut inc = apply_keywords(t)?;
+    if let Some(own) = t.task.keywords.get("no_log")
+        && !inc.apply.contains("no_log")
+    {
+        inc.apply.insert("no_log", own.clone());
+    }
+    Ok(inc)
+}
+
+/// The keywords written under `apply:`.
+fn apply_keywords(t: &PlanTask) -> Result<IncludeCtx, String> {
     let mut inc = IncludeCtx::default();
     let Some(apply) = t.task.action.args.get("apply").filter(|v| !v.is_null()) else {
         return Ok(inc);

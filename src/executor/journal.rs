@@ -57,17 +57,19 @@ pub fn digest(path: &Path) -> String {
     }
 }
 
+/// Whether a variable name (or any text naming variables) looks like it holds a secret.
+pub fn looks_secret(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    ["pass", "secret", "token", "key", "credential"]
+        .iter()
+        .any(|w| t.contains(w))
+}
+
 /// Extra vars as the journal keeps them: names that look secret lose their values.
 pub fn redact_vars(vars: &Map) -> Map {
-    let secret = |k: &str| {
-        let k = k.to_ascii_lowercase();
-        ["pass", "secret", "token", "key", "credential"]
-            .iter()
-            .any(|w| k.contains(w))
-    };
     vars.iter()
         .map(|(k, v)| {
-            let v = if secret(k) {
+            let v = if looks_secret(k) {
                 Value::str("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER")
             } else {
                 censor_vault(v.clone())

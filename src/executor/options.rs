@@ -32,6 +32,8 @@ pub struct RunOptions {
     pub roles_path: Vec<std::path::PathBuf>,
     /// Write `<playbook>.retry` beside the playbook when hosts failed.
     pub retry_files: bool,
+    /// Opens inline `!vault` values in files included while the run goes.
+    pub vault: crate::syntax::vault::VaultSecrets,
 }
 
 impl Default for RunOptions {
@@ -60,6 +62,7 @@ impl Default for RunOptions {
             skip_tags: Vec::new(),
             roles_path: Vec::new(),
             retry_files: false,
+            vault: Default::default(),
         }
     }
 }

@@ -461,7 +461,7 @@ impl PlayRunner<'_> {
                 });
             }
         }
-        super::effects::apply(&self.shared, t, &outcomes);
+        super::effects::apply(&self.shared, t, &outcomes, &no_log);
         outcomes
     }
 

@@ -55,10 +55,10 @@ pub fn load_with(sources: &[PathBuf], options: &LoadOptions) -> Result<Inventory
             .with_help("check the -i/--inventory path; several sources may be given")
         })?;
         if meta.is_dir() {
-            load_dir(&mut b, &path)?;
+            load_dir(&mut b, &path, options.decrypt)?;
             dirs.push(path);
         } else {
-            load_file(&mut b, &path)?;
+            load_file(&mut b, &path, options.decrypt)?;
             dirs.push(path.parent().map(Path::to_path_buf).unwrap_or_default());
         }
     }
@@ -90,7 +90,7 @@ fn host_list(b: &mut Builder, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn load_dir(b: &mut Builder, dir: &Path) -> Result<()> {
+fn load_dir(b: &mut Builder, dir: &Path, decrypt: Option<Decrypt>) -> Result<()> {
     let io = |e: std::io::Error| {
         Error::new(
             ErrorKind::Io {
@@ -111,9 +111,9 @@ fn load_dir(b: &mut Builder, dir: &Path) -> Result<()> {
         }
         let path = dir.join(&name);
         if std::fs::metadata(&path).map(|m| m.is_dir()).unwrap_or(false) {
-            load_dir(b, &path)?;
+            load_dir(b, &path, decrypt)?;
         } else {
-            load_file(b, &path)?;
+            load_file(b, &path, decrypt)?;
         }
     }
     Ok(())
@@ -123,8 +123,36 @@ fn is_ignored(name: &str) -> bool {
     name.starts_with('.') || IGNORED_NAMES.contains(&name) || IGNORED_EXTS.iter().any(|ext| name.ends_with(ext))
 }
 
-fn load_file(b: &mut Builder, path: &Path) -> Result<()> {
+/// One inventory file; with `decrypt`, its inline `!vault` values are opened now, so a wrong
+/// password or altered data fails before anything runs.
+fn load_file(b: &mut Builder, path: &Path, decrypt: Option<Decrypt>) -> Result<()> {
     let source = yaml::read_source(path)?;
+    if crate::syntax::vault::is_encrypted(&source.text) {
+        // A whole encrypted inventory: read the plaintext; errors name lines, never quote them.
+        let Some(d) = decrypt else {
+            return Err(Error::at(
+                ErrorKind::Vault {
+                    message: format!("{} is vault-encrypted and no vault password was given", path.display()),
+                },
+                &crate::syntax::Span::new(source, 1, 1),
+            )
+            .with_help("pass --vault-password-file or --ask-vault-pass"));
+        };
+        let plain = crate::syntax::SourceFile::new(path, d(path, &source.text)?);
+        return load_text(b, path, plain, decrypt).map_err(|mut e| {
+            e.span = e.span.as_ref().map(crate::syntax::vault::blind_span);
+            e
+        });
+    }
+    load_text(b, path, source, decrypt)
+}
+
+fn load_text(
+    b: &mut Builder,
+    path: &Path,
+    source: std::sync::Arc<crate::syntax::SourceFile>,
+    decrypt: Option<Decrypt>,
+) -> Result<()> {
     if source.text.starts_with("#!") {
         return Err(Error::new(
             ErrorKind::Inventory {
@@ -142,8 +170,15 @@ fn load_file(b: &mut Builder, path: &Path) -> Result<()> {
     let ext = name.rfind('.').filter(|i| *i > 0).map(|i| &name[i..]).unwrap_or("");
     let yaml_ext = YAML_EXTS.contains(&ext);
     let result = if yaml_ext || ext.is_empty() {
-        match yaml::parse(source.clone()) {
-            Ok(node) => match &node.kind {
+        let parsed = yaml::parse(source.clone()).map(|mut node| {
+            if let Some(d) = decrypt {
+                crate::syntax::vault::decrypt_in_place_with(&mut node, &|text| d(path, text))?;
+            }
+            Ok(node)
+        });
+        match parsed {
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(node)) => match &node.kind {
                 NodeKind::Map(_) if node.get("plugin").is_some() => Err(Error::at(
                     ErrorKind::Inventory {
                         message: "this is an inventory plugin configuration, and inventory plugins are not supported"

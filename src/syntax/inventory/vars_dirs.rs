@@ -7,7 +7,7 @@
 use super::Warning;
 use crate::syntax::error::{Error, ErrorKind, Result};
 use crate::syntax::span::Span;
-use crate::syntax::yaml;
+use crate::syntax::{vault, yaml};
 use crate::value::{Map, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -175,7 +175,8 @@ fn extension(name: &str) -> &str {
 /// A vars file's mapping; `None` when the file is empty.
 pub fn load_vars_file(path: &Path, decrypt: Option<Decrypt>) -> Result<Option<Map>> {
     let mut source = yaml::read_source(path)?;
-    if source.text.starts_with("$ANSIBLE_VAULT;") {
+    let encrypted = source.text.starts_with("$ANSIBLE_VAULT;");
+    if encrypted {
         let Some(decrypt) = decrypt else {
             return Err(Error::at(
                 ErrorKind::Vault {
@@ -188,7 +189,17 @@ pub fn load_vars_file(path: &Path, decrypt: Option<Decrypt>) -> Result<Option<Ma
         let plain = decrypt(path, &source.text)?;
         source = crate::syntax::SourceFile::new(path, plain);
     }
-    let node = yaml::parse(source)?;
+    // Errors about a decrypted file point at its lines but never quote them.
+    let blind = |mut e: Error| {
+        if encrypted {
+            e.span = e.span.as_ref().map(vault::blind_span);
+        }
+        e
+    };
+    let mut node = yaml::parse(source).map_err(blind)?;
+    if let Some(decrypt) = decrypt {
+        vault::decrypt_in_place_with(&mut node, &|text| decrypt(path, text)).map_err(blind)?;
+    }
     let value = node.to_value();
     match value {
         Value::Map(m) => Ok(Some(m)),
@@ -196,15 +207,17 @@ pub fn load_vars_file(path: &Path, decrypt: Option<Decrypt>) -> Result<Option<Ma
         Value::Null | Value::Bool(false) => Ok(None),
         Value::Str(ref s) if s.is_empty() => Ok(None),
         Value::List(ref l) if l.is_empty() => Ok(None),
-        other => Err(Error::at(
-            ErrorKind::WrongType {
-                what: format!("the variables file {}", path.display()),
-                expected: "a mapping",
-                found: other.type_name(),
-            },
-            &node.span,
-        )
-        .with_help("a vars file holds `name: value` lines")),
+        other => Err(blind(
+            Error::at(
+                ErrorKind::WrongType {
+                    what: format!("the variables file {}", path.display()),
+                    expected: "a mapping",
+                    found: other.type_name(),
+                },
+                &node.span,
+            )
+            .with_help("a vars file holds `name: value` lines"),
+        )),
     }
 }
 
@@ -269,5 +282,45 @@ mod tests {
         let decrypt = |_: &Path, _: &str| -> Result<String> { Ok("secret: 1\n".into()) };
         let ok = dirs.host_vars.load("h2", 0, Some(&decrypt)).unwrap();
         assert_eq!(ok[0].vars["secret"], Value::Int(1));
+    }
+
+    #[test]
+    fn inline_vault_values_open_with_the_hook_and_errors_point_at_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let inline = tmp.path().join("inline.yml");
+        std::fs::write(&inline, "plain: 1\npw: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n").unwrap();
+        // Without a hook the value stays closed (using it is the error).
+        let closed = load_vars_file(&inline, None).unwrap().unwrap();
+        assert!(matches!(&closed["pw"], Value::Vault(v) if v.plaintext.is_none()));
+        let open = |_: &Path, text: &str| -> Result<String> {
+            assert!(text.starts_with("$ANSIBLE_VAULT;"), "{text}");
+            Ok("hunter2".into())
+        };
+        let opened = load_vars_file(&inline, Some(&open)).unwrap().unwrap();
+        assert_eq!(opened["pw"].as_str(), Some("hunter2"));
+        let refuse = |p: &Path, _: &str| -> Result<String> {
+            Err(Error::new(
+                ErrorKind::Vault {
+                    message: format!("cannot open {}", p.display()),
+                },
+                None,
+            ))
+        };
+        let e = load_vars_file(&inline, Some(&refuse)).unwrap_err();
+        assert!(
+            e.to_string().contains("inline.yml:3:3"),
+            "the error points at the value: {e}"
+        );
+
+        // A YAML error inside an encrypted file names the line but never quotes it.
+        let whole = tmp.path().join("whole.yml");
+        std::fs::write(&whole, "$ANSIBLE_VAULT;1.1;AES256\n6162\n").unwrap();
+        let broken = |_: &Path, _: &str| -> Result<String> { Ok("ok: 1\nhunter2: [unclosed\n".into()) };
+        let e = load_vars_file(&whole, Some(&broken)).unwrap_err();
+        assert!(e.to_string().contains("whole.yml:"), "{e}");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let listed = |_: &Path, _: &str| -> Result<String> { Ok("- hunter2\n".into()) };
+        let e = load_vars_file(&whole, Some(&listed)).unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
     }
 }

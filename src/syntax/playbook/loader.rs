@@ -4,6 +4,7 @@
 use super::ast::{RoleStore, TaskItem};
 use crate::syntax::node::Node;
 use crate::syntax::role::{RoleKey, RoleSearch};
+use crate::syntax::vault::VaultSecrets;
 use crate::syntax::{Error, ErrorKind, Result, Span, yaml};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,8 @@ pub(crate) struct Loader<'a> {
     pub loading: HashSet<RoleKey>,
     /// Files being imported, outermost first.
     pub files: Vec<PathBuf>,
+    /// Opens inline `!vault` values as files load (none: they stay closed).
+    pub secrets: VaultSecrets,
 }
 
 /// Where a task list was written: relative imports resolve from here.
@@ -37,7 +40,23 @@ impl<'a> Loader<'a> {
             roles: RoleStore::default(),
             loading: HashSet::new(),
             files: Vec::new(),
+            secrets: VaultSecrets::new(),
         }
+    }
+
+    pub fn with_secrets(search: &'a RoleSearch, secrets: VaultSecrets) -> Loader<'a> {
+        Loader {
+            secrets,
+            ..Loader::new(search)
+        }
+    }
+
+    /// Read and parse a YAML file, opening its inline vault values: a wrong password or
+    /// altered data fails here, pointing at the value.
+    pub fn load_yaml(&self, path: &Path) -> Result<Node> {
+        let mut node = yaml::load_file(path)?;
+        crate::syntax::vault::decrypt_in_place(&mut node, &self.secrets)?;
+        Ok(node)
     }
 
     /// Run `f` with `path` pushed on the import chain; an import of a file already on the
@@ -69,7 +88,7 @@ impl<'a> Loader<'a> {
     /// Load a task file (a list of tasks; empty file is no tasks).
     pub fn load_task_file(&mut self, path: &Path, ctx: &TaskCtx, span: Option<&Span>) -> Result<Vec<TaskItem>> {
         self.with_file(path, span, |l| {
-            let node = yaml::load_file(path).map_err(|e| with_fallback_span(e, span))?;
+            let node = l.load_yaml(path).map_err(|e| with_fallback_span(e, span))?;
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             let inner = TaskCtx { dir, ..ctx.clone() };
             super::task::parse_task_list(&node, &inner, l, "a task file")

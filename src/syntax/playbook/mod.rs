@@ -19,14 +19,20 @@ pub use keywords::{Keywords, Spanned};
 
 use crate::syntax::node::Node;
 use crate::syntax::role::RoleSearch;
-use crate::syntax::{Error, ErrorKind, Result, Span, yaml};
+use crate::syntax::vault::VaultSecrets;
+use crate::syntax::{Error, ErrorKind, Result, Span};
 use keywords::{find_keyword, key_text, one_or_list, unknown_keyword};
 use loader::{Loader, with_fallback_span};
 use std::path::Path;
 
 /// Read a playbook, every playbook it imports, every task file it imports and every role it uses.
 pub fn load_playbook(path: &Path, roles: &RoleSearch) -> Result<Playbook> {
-    let mut loader = Loader::new(roles);
+    load_playbook_with(path, roles, VaultSecrets::new())
+}
+
+/// [`load_playbook`], opening inline `!vault` values with `secrets` as the files load.
+pub fn load_playbook_with(path: &Path, roles: &RoleSearch, secrets: VaultSecrets) -> Result<Playbook> {
+    let mut loader = Loader::with_secrets(roles, secrets);
     let plays = load_plays(path, &mut loader, None)?;
     Ok(Playbook {
         path: path.to_path_buf(),
@@ -37,7 +43,7 @@ pub fn load_playbook(path: &Path, roles: &RoleSearch) -> Result<Playbook> {
 
 fn load_plays(path: &Path, loader: &mut Loader, span: Option<&Span>) -> Result<Vec<Play>> {
     loader.with_file(path, span, |l| {
-        let node = yaml::load_file(path).map_err(|e| with_fallback_span(e, span))?;
+        let node = l.load_yaml(path).map_err(|e| with_fallback_span(e, span))?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         // An empty file (or only comments) is almost always the wrong path or a truncated
         // file; ansible-playbook refuses it too rather than running nothing.

@@ -9,7 +9,7 @@ use crate::syntax::playbook::keywords::{
 };
 use crate::syntax::playbook::loader::{Loader, TaskCtx, is_templated};
 use crate::syntax::playbook::task::parse_vars;
-use crate::syntax::{Error, ErrorKind, Result, Span, yaml};
+use crate::syntax::{Error, ErrorKind, Result, Span};
 use crate::value::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -199,8 +199,8 @@ pub(crate) fn ensure_loaded(
 
 fn load_role(loader: &mut Loader, key: &RoleKey, name: &str, play_dir: &Path, span: &Span) -> Result<Role> {
     let path = &key.path;
-    let defaults = load_vars(path, "defaults", key.from.defaults.as_deref(), span)?;
-    let vars = load_vars(path, "vars", key.from.vars.as_deref(), span)?;
+    let defaults = load_vars(loader, path, "defaults", key.from.defaults.as_deref(), span)?;
+    let vars = load_vars(loader, path, "vars", key.from.vars.as_deref(), span)?;
     let (dependencies, allow_duplicates) = load_meta(loader, path, play_dir, span)?;
     let ctx = TaskCtx {
         dir: path.join("tasks"),
@@ -244,10 +244,10 @@ fn load_tasks(
 }
 
 /// Role defaults or vars: `main.yml` (or `*_from`), or every file of a `main/` directory merged.
-fn load_vars(role: &Path, subdir: &str, main: Option<&str>, span: &Span) -> Result<Map> {
+fn load_vars(loader: &Loader, role: &Path, subdir: &str, main: Option<&str>, span: &Span) -> Result<Map> {
     let mut out = Map::new();
     for file in role_files(role, subdir, main, true, span)? {
-        let node = yaml::load_file(&file)?;
+        let node = loader.load_yaml(&file)?;
         match node.to_value() {
             Value::Null => {}
             Value::Map(m) => out.extend(m),
@@ -276,7 +276,7 @@ fn load_meta(
     let Some(file) = files.first() else {
         return Ok((Vec::new(), false));
     };
-    let node = yaml::load_file(file)?;
+    let node = loader.load_yaml(file)?;
     if node.is_null() {
         return Ok((Vec::new(), false));
     }

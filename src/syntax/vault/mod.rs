@@ -9,7 +9,10 @@ mod tree;
 pub use cipher::{encrypt, encrypt_with_salt};
 pub use envelope::is_encrypted;
 pub use secrets::{DEFAULT_LABEL, Secret, Source, VaultId, VaultSecrets, prompt_password, read_password_file};
-pub use tree::{decrypt_file_text, decrypt_in_place, decrypt_text, load_maybe_encrypted_yaml};
+pub use tree::{
+    blind_span, decrypt_file_text, decrypt_in_place, decrypt_in_place_with, decrypt_text, load_maybe_encrypted_yaml,
+    open_value,
+};
 
 #[cfg(test)]
 mod tests;

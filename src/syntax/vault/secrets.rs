@@ -220,11 +220,16 @@ pub fn prompt_password(prompt: &str) -> std::io::Result<String> {
         }
     };
     let mut out = tty.try_clone()?;
-    out.write_all(prompt.as_bytes())?;
-    out.flush()?;
+    // Echo off before the prompt shows: a password typed (or pasted) the moment the prompt
+    // appears must not be echoed.
     stty("-echo")?;
     let mut line = String::new();
-    let read = std::io::BufReader::new(tty.try_clone()?).read_line(&mut line);
+    let read = (|| {
+        out.write_all(prompt.as_bytes())?;
+        out.flush()?;
+        std::io::BufReader::new(tty.try_clone()?).read_line(&mut line)
+    })();
+    // Echo comes back whatever happened above.
     let restored = stty("echo");
     out.write_all(b"\n")?;
     read?;

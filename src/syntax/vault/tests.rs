@@ -261,7 +261,11 @@ fn whole_encrypted_files_load() {
     );
 
     let e = load_maybe_encrypted_yaml(&enc, &secrets(&[("default", "wrong")])).expect_err("must fail");
-    assert!(e.to_string().contains("wrong vault password"), "{e}");
+    let shown = e.to_string();
+    // Where (the header at 1:1), what happened, and what to do about either cause.
+    assert!(shown.contains("secrets.yml:1:1"), "{shown}");
+    assert!(shown.contains("wrong vault password"), "{shown}");
+    assert!(shown.contains("restore it from version control"), "{shown}");
 }
 
 #[test]
@@ -337,4 +341,41 @@ fn password_files_scripts_and_prompts() {
             "{id}: {e}"
         );
     }
+}
+
+#[test]
+fn closed_values_read_at_run_time_open_or_fail_naming_their_file() {
+    use crate::value::VaultValue;
+    use std::sync::Arc;
+    let closed = |text: &str| {
+        Value::Vault(Arc::new(VaultValue {
+            ciphertext: text.to_string(),
+            plaintext: None,
+        }))
+    };
+    let sealed = encrypt_with_salt(b"hunter2", b"pw", &[7u8; 32], None);
+    let mut facts = Value::Map(
+        [
+            ("a".to_string(), closed(&sealed)),
+            ("nested".to_string(), Value::List(vec![closed(&sealed)])),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    // No password: left closed, as at load time.
+    open_value(&mut facts, &VaultSecrets::new(), "v.yml").expect("no password is not an error");
+    assert!(matches!(&facts.as_map().expect("map")["a"], Value::Vault(v) if v.plaintext.is_none()));
+    open_value(&mut facts, &secrets(&[("default", "pw")]), "v.yml").expect("opens");
+    let m = facts.as_map().expect("map");
+    assert_eq!(m["a"].as_str(), Some("hunter2"));
+    assert_eq!(m["nested"].as_list().expect("list")[0].as_str(), Some("hunter2"));
+
+    let mut wrong = closed(&sealed);
+    let e = open_value(&mut wrong, &secrets(&[("default", "nope")]), "a vault value in v.yml").expect_err("must fail");
+    let shown = e.to_string();
+    assert!(
+        shown.contains("v.yml") && shown.contains("wrong vault password"),
+        "{shown}"
+    );
+    assert!(!shown.contains("hunter2"), "{shown}");
 }

@@ -7,11 +7,12 @@ use crate::syntax::error::{Error, ErrorKind, Result};
 use crate::syntax::node::{Node, NodeKind};
 use crate::syntax::span::{SourceFile, Span};
 use crate::syntax::yaml;
-use crate::value::VaultValue;
+use crate::value::{Value, VaultValue};
 use std::path::Path;
 use std::sync::Arc;
 
 const WRONG: &str = "decryption failed: wrong vault password or the data was changed";
+const WRONG_HELP: &str = "check the vault password (and vault id label) you gave; if it is right, the encrypted data was altered: restore it from version control or re-encrypt it with ansible-vault";
 const HOW: &str = "give the vault password with --vault-password-file FILE, --vault-id label@FILE or --ask-vault-pass";
 
 /// Decrypt vault envelope text; errors point at `span` and never carry plaintext.
@@ -23,7 +24,7 @@ pub fn decrypt_text(text: &str, secrets: &VaultSecrets, span: &Span) -> Result<V
             },
             span,
         )
-        .with_help("re-encrypt the value with ansible-vault")
+        .with_help("the encrypted data is damaged: restore it from version control or re-encrypt it with ansible-vault")
     })?;
     if secrets.is_empty() {
         return Err(Error::at(
@@ -37,10 +38,7 @@ pub fn decrypt_text(text: &str, secrets: &VaultSecrets, span: &Span) -> Result<V
     secrets
         .candidates(env.label.as_deref())
         .find_map(|s| super::cipher::decrypt(&env, s.expose()))
-        .ok_or_else(|| {
-            Error::at(ErrorKind::Vault { message: WRONG.into() }, span)
-                .with_help("check the vault password (and vault id label) you gave")
-        })
+        .ok_or_else(|| Error::at(ErrorKind::Vault { message: WRONG.into() }, span).with_help(WRONG_HELP))
 }
 
 /// Fill in the plaintext of every `!vault` value in the tree. Without any password the values
@@ -81,10 +79,84 @@ pub fn decrypt_in_place(node: &mut Node, secrets: &VaultSecrets) -> Result<()> {
     Ok(())
 }
 
+/// Fill in every `!vault` value of the tree with `open` (given the envelope text), for loaders
+/// that hold a decryption hook rather than the passwords. An error points at the value.
+pub fn decrypt_in_place_with(node: &mut Node, open: &dyn Fn(&str) -> Result<String>) -> Result<()> {
+    match &mut node.kind {
+        NodeKind::Vault(v) if v.plaintext.is_none() => {
+            let text = open(&v.ciphertext).map_err(|mut e| {
+                e.span = Some(node.span.clone());
+                e
+            })?;
+            *v = Arc::new(VaultValue {
+                ciphertext: v.ciphertext.clone(),
+                plaintext: Some(text),
+            });
+        }
+        NodeKind::Seq(items) => {
+            for item in items {
+                decrypt_in_place_with(item, open)?;
+            }
+        }
+        NodeKind::Map(entries) => {
+            for (_, value) in entries {
+                decrypt_in_place_with(value, open)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Open every closed vault value inside `value` (one read at run time, with no spans left).
+/// Without passwords they stay closed, as in [`decrypt_in_place`]; errors say `what` held them.
+pub fn open_value(value: &mut Value, secrets: &VaultSecrets, what: &str) -> Result<()> {
+    if secrets.is_empty() {
+        return Ok(());
+    }
+    match value {
+        Value::Vault(v) if v.plaintext.is_none() => {
+            let span = Span::synthetic(what);
+            let bytes = decrypt_text(&v.ciphertext, secrets, &span)?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Error::at(
+                    ErrorKind::Vault {
+                        message: "the decrypted vault value is not UTF-8 text".into(),
+                    },
+                    &span,
+                )
+            })?;
+            *v = Arc::new(VaultValue {
+                ciphertext: v.ciphertext.clone(),
+                plaintext: Some(text),
+            });
+        }
+        Value::List(items) => {
+            for item in items {
+                open_value(item, secrets, what)?;
+            }
+        }
+        Value::Map(m) => {
+            for (_, item) in m.iter_mut() {
+                open_value(item, secrets, what)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `span` in the same file and place, without the text: errors about decrypted content must
+/// not quote it.
+pub fn blind_span(span: &Span) -> Span {
+    Span::new(SourceFile::new(span.source.path.clone(), ""), span.line, span.col)
+}
+
 /// The plaintext of a file written by `ansible-vault encrypt`; errors name the file (never its
 /// content) and say how to give a password.
 pub fn decrypt_file_text(path: &Path, text: &str, secrets: &VaultSecrets) -> Result<String> {
-    let file_span = Span::new(SourceFile::new(path, ""), 0, 0);
+    // Line 1, column 1: the `$ANSIBLE_VAULT` header the whole file hangs on.
+    let file_span = Span::new(SourceFile::new(path, ""), 1, 1);
     if secrets.is_empty() {
         return Err(Error::at(
             ErrorKind::Vault {
