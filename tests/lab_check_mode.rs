@@ -19,8 +19,8 @@
 //!   version, kubeadm certs check-expiration and crictl pods only read; the first /healthz after
 //!   a static-pod restart logs once, and convergence answered those), so all of it is state: a
 //!   cordon undone a moment later still leaves two events behind.
-//! - etcd on every member, asked through the lab (`lab/lab exec cpN etcdctl`): the revision, the
-//!   keyspace hash at it (hashkv) and the member list.
+//! - etcd on every member, asked through the lab (`lab/lab exec cpN etcdctl`): the revision, every
+//!   key with its value and revisions, and the member list.
 //! - every host's boot id, read through its own mount namespace.
 //!
 //! The check runs must also report the work they would do (so a run that silently did nothing
@@ -68,7 +68,9 @@ const WOULD_RUN: &str = "Command would have run if not in check mode";
 struct Member {
     revision: i64,
     raft_term: i64,
-    hash: i64,
+    /// Every key with its value and revisions (`get '' --prefix`; `endpoint hashkv` would
+    /// commit etcd's backend, a write of its own).
+    keys: String,
     members: Vec<String>,
 }
 
@@ -177,7 +179,7 @@ fn etcd_member(lab: &Lab, host: &str) -> Member {
         lab,
         host,
         "export ETCDCTL_API=3; etcdctl endpoint status -w json && echo '#' && \
-         etcdctl endpoint hashkv -w json && echo '#' && etcdctl member list -w json",
+         etcdctl get '' --prefix -w json && echo '#' && etcdctl member list -w json",
     );
     let parts: Vec<Value> = raw
         .split("\n#\n")
@@ -197,7 +199,7 @@ fn etcd_member(lab: &Lab, host: &str) -> Member {
     Member {
         revision: header["revision"].as_i64().unwrap_or(-1),
         raft_term: header["raft_term"].as_i64().unwrap_or(-1),
-        hash: parts[1][0]["HashKV"]["hash"].as_i64().unwrap_or(-1),
+        keys: sha256(parts[1]["kvs"].to_string().as_bytes()),
         members,
     }
 }
@@ -368,8 +370,9 @@ fn hosts(names: &[&str]) -> BTreeSet<String> {
 /// The run's journal (named on its last lines) read back.
 fn work(out: &Outcome) -> Work {
     let path = out
-        .stdout
+        .stderr
         .lines()
+        .chain(out.stdout.lines())
         .find_map(|l| l.strip_prefix("journal: "))
         .unwrap_or_else(|| panic!("the run names its journal:\n{}", show(out)));
     let text = std::fs::read_to_string(path.trim()).expect("the journal");
@@ -485,6 +488,8 @@ fn every_maintenance_playbook_under_check_changes_nothing_on_a_converged_cluster
         "cp1",
         "ETCDCTL_API=3 etcdctl put /check-mode/canary written-after-the-backup",
     );
+    // etcd commits its backend in batches (100 ms): let the put reach the files.
+    std::thread::sleep(std::time::Duration::from_secs(2));
     let before = snapshot(&lab);
     assert!(before.etcd.values().all(|m| m.revision > 1), "{:?}", before.etcd);
     assert!(
