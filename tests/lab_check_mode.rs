@@ -446,8 +446,9 @@ fn check(lab: &Lab, before: &Snapshot, playbook: &str, extra: &[&str], code: i32
     args.extend_from_slice(extra);
     let out = run(lab, playbook, &args);
     let name = format!("{playbook} --check {}", extra.join(" "));
-    assert_eq!(out.code, code, "{name}:\n{}", show(&out));
+    // The state first: when check mode is broken, what it changed says more than how it ended.
     assert_unchanged(&name, before, &snapshot(lab));
+    assert_eq!(out.code, code, "{name}:\n{}", show(&out));
     let w = work(&out);
     (out, w)
 }
