@@ -11,8 +11,9 @@
 //!   Not state: the session logs sshd and etcd append to on every connection and request
 //!   (sshd.log, etcd.log), and the stand-in systemctl's call log (systemd/systemctl.log), which
 //!   records reads too; every line a check run appends there must be a read (`show`, ...).
-//!   etcd's own raft files (the data dir) are compared only while the raft term stands still:
-//!   a leader election on a loaded machine appends to the WAL without any client asking.
+//!   etcd's own raft files (the data dir) must be identical too, with the raft log's index,
+//!   unless a leader was elected meanwhile (the term moved): an election on a loaded machine
+//!   appends to the WAL without any client asking; then its revision and keys must still hold.
 //! - what lives in each host's /run (its own tmpfs): /var/run/reboot-required and its .pkgs.
 //! - the cluster store as a whole: nodes (versions, cordons, readiness), pods, PDBs, faults,
 //!   certificates, the event log and the watermarks. Reads do not write it (kubectl get and
@@ -67,7 +68,8 @@ const WOULD_RUN: &str = "Command would have run if not in check mode";
 #[derive(Clone, Debug, PartialEq)]
 struct Member {
     revision: i64,
-    raft_term: i64,
+    /// (term, raft index): the log moves on an election without any client writing.
+    raft: (i64, i64),
     /// Every key with its value and revisions (`get '' --prefix`; `endpoint hashkv` would
     /// commit etcd's backend, a write of its own).
     keys: String,
@@ -93,7 +95,7 @@ fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -103,7 +105,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<std::path::PathBuf>) {
         out.push(p.clone());
         let meta = std::fs::symlink_metadata(&p).expect("stat");
         if meta.is_dir() {
-            walk(root, &p, out);
+            walk(&p, out);
         }
     }
 }
@@ -118,7 +120,7 @@ fn host_files(
 ) {
     let root = lab.dir.join("hosts");
     let mut paths = Vec::new();
-    walk(&root, &root, &mut paths);
+    walk(&root, &mut paths);
     let (mut files, mut etcd_files, mut systemctl) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     for p in paths {
         let rel = p
@@ -198,7 +200,10 @@ fn etcd_member(lab: &Lab, host: &str) -> Member {
     members.sort();
     Member {
         revision: header["revision"].as_i64().unwrap_or(-1),
-        raft_term: header["raft_term"].as_i64().unwrap_or(-1),
+        raft: (
+            header["raft_term"].as_i64().unwrap_or(-1),
+            parts[0][0]["Status"]["raftIndex"].as_i64().unwrap_or(-1),
+        ),
         keys: sha256(parts[1]["kvs"].to_string().as_bytes()),
         members,
     }
@@ -283,9 +288,9 @@ fn assert_unchanged(run: &str, before: &Snapshot, after: &Snapshot) {
             .etcd
             .iter()
             .map(|(h, m)| {
-                // The term is compared below, with the raft files.
+                // The raft log is compared below, with the raft files.
                 let mut m = m.clone();
-                m.raft_term = before.etcd.get(h).map_or(-1, |b| b.raft_term);
+                m.raft = before.etcd.get(h).map_or((-1, -1), |b| b.raft);
                 (h.clone(), m)
             })
             .collect::<BTreeMap<_, _>>(),
@@ -295,12 +300,19 @@ fn assert_unchanged(run: &str, before: &Snapshot, after: &Snapshot) {
         .etcd
         .values()
         .zip(after.etcd.values())
-        .all(|(b, a)| b.raft_term == a.raft_term)
+        .all(|(b, a)| b.raft.0 == a.raft.0)
     {
+        let raft = |s: &Snapshot| s.etcd.iter().map(|(h, m)| (h.clone(), m.raft)).collect::<Vec<_>>();
+        assert_eq!(
+            raft(before),
+            raft(after),
+            "{run}: etcd's raft log grew with no election"
+        );
         let changed = diff_maps(&before.etcd_files, &after.etcd_files);
         assert!(
             changed.is_empty(),
-            "{run}: etcd's data dir changed with no election:\n{}",
+            "{run}: etcd's data dir changed with no election (raft term, index: {:?}):\n{}",
+            raft(after),
             changed.join("\n")
         );
     } else {
