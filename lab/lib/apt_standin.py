@@ -54,7 +54,9 @@ class Host:
     def __init__(self, hd):
         self.dir = os.path.join(hd, "packages")
         os.makedirs(self.dir, exist_ok=True)
-        self.lock = open(os.path.join(self.dir, "lock"), "w")
+        # Opened without truncating, as dpkg opens its lock: taking the lock (a read
+        # takes it too) leaves the file, its mtime included, as it was.
+        self.lock = open(os.path.join(self.dir, "lock"), "a")
         fcntl.flock(self.lock, fcntl.LOCK_EX)
 
     def path(self, name):
