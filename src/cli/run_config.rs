@@ -115,6 +115,12 @@ impl RunConfig {
     ) -> Result<RunConfig> {
         let set = Settings { env, cfg };
         let cwd = &env.cwd;
+        // Accepting --step and then running every task unasked would be the opposite of what
+        // it promises: refuse it until it is built.
+        if opts.step {
+            return Err(bad_option("--step is not supported yet: nothing was run".into())
+                .with_help("run without --step; to run part of a playbook use --start-at-task, --tags or --limit, or --check to see what would change"));
+        }
 
         let mut playbooks = Vec::new();
         for p in &opts.playbooks {

@@ -376,6 +376,16 @@ fn vault_ids_in_ansible_order() {
 }
 
 #[test]
+fn step_is_refused_rather_than_ignored() {
+    let f = Fixture::new();
+    let e = f
+        .load(&[], |o| o.step = true)
+        .expect_err("--step must not run every task unasked");
+    assert!(e.to_string().contains("--step is not supported yet"), "{e}");
+    assert!(f.load(&[], |_| {}).is_ok());
+}
+
+#[test]
 fn playbooks_must_exist_and_tags_merge() {
     let f = Fixture::new();
     let e = f
