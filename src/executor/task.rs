@@ -350,7 +350,14 @@ impl TaskRun<'_> {
             host,
             delegated,
         };
-        call_module(&call, vars).await
+        let result = call_module(&call, vars).await;
+        // What a module returns came from the host (or from templating): never templated
+        // again. `include_vars` returns the playbook's own vars files, templated when read.
+        if self.task.task.action.module.name == "include_vars" {
+            result
+        } else {
+            crate::template::untrusted_map(result)
+        }
     }
 
     fn apply_changed_failed_when(

@@ -10,10 +10,12 @@ mod literal_escapes;
 mod lookups;
 mod native;
 mod tests;
+mod trust;
 mod vars_object;
 pub mod version;
 
 pub use error::{Error, ErrorKind, Result};
+pub use trust::{untrusted, untrusted_map};
 
 use crate::value::Value;
 use minijinja::Environment;

@@ -1,0 +1,64 @@
+//! Data that did not come from the playbook's own files (module results, gathered facts,
+//! registered output, loop items, anything a template produced) is never templated again, as
+//! in ansible-core 2.19: a host whose command prints `{{ lookup('pipe', ...) }}` must not get
+//! that run on the controller when the output is read. Such strings are kept as
+//! `Value::Unsafe`, which the templar reads as text.
+
+use crate::value::{Map, Value};
+
+/// `v` with every string that holds Jinja syntax made `Unsafe`, at any depth. Other strings
+/// stay as they are: without `{{`, `{%` or `{#` they are never templated anyway.
+pub fn untrusted(v: Value) -> Value {
+    match v {
+        Value::Str(s) if super::native::is_template(&s) => Value::Unsafe(s),
+        Value::List(l) => Value::List(l.into_iter().map(untrusted).collect()),
+        Value::Map(m) => Value::Map(untrusted_map(m)),
+        other => other,
+    }
+}
+
+/// [`untrusted`] for every value of a map.
+pub fn untrusted_map(m: Map) -> Map {
+    m.into_iter().map(|(k, v)| (k, untrusted(v))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_strings_become_unsafe_at_any_depth() {
+        let payload = "{{ lookup('pipe', 'touch /tmp/x') }}";
+        let mut inner = Map::new();
+        inner.insert("stdout".into(), Value::str(payload));
+        inner.insert("rc".into(), Value::Int(0));
+        inner.insert("plain".into(), Value::str("no braces"));
+        inner.insert(
+            "lines".into(),
+            Value::List(vec![Value::str("{% if 1 %}x{% endif %}"), Value::str("ok")]),
+        );
+        let cases = [
+            (Value::str(payload), Value::Unsafe(payload.into())),
+            (Value::str("{# c #}"), Value::Unsafe("{# c #}".into())),
+            (Value::str("a } { b"), Value::str("a } { b")),
+            (Value::Int(3), Value::Int(3)),
+            (Value::Unsafe(payload.into()), Value::Unsafe(payload.into())),
+        ];
+        for (input, want) in cases {
+            assert_eq!(untrusted(input.clone()), want, "{input:?}");
+        }
+        let Value::Map(out) = untrusted(Value::Map(inner)) else {
+            panic!("a map stays a map");
+        };
+        assert_eq!(out.get("stdout"), Some(&Value::Unsafe(payload.into())));
+        assert_eq!(out.get("plain"), Some(&Value::str("no braces")));
+        assert_eq!(out.get("rc"), Some(&Value::Int(0)));
+        assert_eq!(
+            out.get("lines"),
+            Some(&Value::List(vec![
+                Value::Unsafe("{% if 1 %}x{% endif %}".into()),
+                Value::str("ok")
+            ]))
+        );
+    }
+}
