@@ -25,6 +25,38 @@ pub fn untrusted_map(m: Map) -> Map {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::template::{MapVars, Templar, TemplarContext, Vars};
+    use std::sync::Arc;
+
+    /// A registered result from a hostile host, read back through the templar: the text comes
+    /// through as written and the lookup inside it never runs.
+    #[test]
+    fn registered_output_is_read_as_text() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let marker = dir.path().join("pwned");
+        let payload = format!("{{{{ lookup('pipe', 'touch {}') }}}}", marker.display());
+        let mut out = Map::new();
+        out.insert("stdout".into(), Value::str(payload.clone()));
+        out.insert("stdout_lines".into(), Value::List(vec![Value::str(payload.clone())]));
+        let mut vars = Map::new();
+        vars.insert("out".into(), untrusted(Value::Map(out)));
+        // What a set_fact of `"x {{ out.stdout | trim }}"` stores: template output.
+        vars.insert("joined".into(), untrusted(Value::str(format!("x {payload}"))));
+        let vars: Arc<dyn Vars> = Arc::new(MapVars::new(vars));
+        let t = Templar::new(TemplarContext::default());
+        let cases = [
+            ("{{ out.stdout }}", payload.clone()),
+            ("got {{ out.stdout | trim }}", format!("got {payload}")),
+            ("{{ out.stdout_lines | first }}", payload.clone()),
+            ("{{ joined }}", format!("x {payload}")),
+        ];
+        for (text, want) in cases {
+            let got = t.render_str(text, &vars).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(got.to_string(), want, "{text}");
+        }
+        assert!(t.eval_condition("out.stdout != ''", &vars).unwrap_or(false));
+        assert!(!marker.exists(), "the payload in a registered result was templated");
+    }
 
     #[test]
     fn template_strings_become_unsafe_at_any_depth() {
