@@ -1,0 +1,302 @@
+//! Data from hosts is data, never code, and never steers the engine. Through the binary
+//! against real sshd hosts: command output, registered results, gathered facts (a host whose
+//! hostname, os-release and session environment hold Jinja) and `!unsafe` values are never
+//! templated; a host's facts cannot change how it is reached; fetch and unarchive never
+//! write outside their destination, and copy stays inside its own.
+//!
+//! Every payload is `{{ lookup('pipe', 'touch <marker>') }}`: if anything templates it, the
+//! marker file appears on this machine (the controller).
+
+#[path = "support/become_users.rs"]
+mod become_users;
+#[path = "support/sshd_hosts.rs"]
+mod sshd_hosts;
+mod support;
+
+use sshd_hosts::SshHosts;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use support::{play, write_tree};
+
+/// The text that runs `touch marker` on the controller if it is ever templated.
+fn payload(marker: &Path) -> String {
+    format!("{{{{ lookup('pipe', 'touch {}') }}}}", marker.display())
+}
+
+fn markers_absent(markers: &[&Path]) {
+    for m in markers {
+        assert!(!m.exists(), "{} was created: host data was templated", m.display());
+    }
+}
+
+fn run_ok(dir: &Path, args: &[&str]) -> String {
+    let out = play(dir, args);
+    assert_eq!(out.code, 0, "play failed:\n{}\n{}", out.stdout, out.stderr);
+    out.stdout
+}
+
+/// Output, registered results and everything built from them, used everywhere a value can
+/// be used: debug, a later command, set_fact (plain, joined, combined), a template file,
+/// `when:`, a loop over stdout_lines, another host's hostvars and set_stats.
+#[test]
+fn command_output_and_registered_results_are_never_templated() {
+    let hosts = SshHosts::start(&["ua", "ub"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let marker = d.join("pwned-output");
+    let text = payload(&marker);
+    let book = format!(
+        r#"
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: The host prints Jinja
+      command: cat {d}/payload.txt
+      register: out
+    - debug:
+        msg: "said: {{{{ out.stdout }}}}"
+    - name: The output goes into a later command
+      command: printf '%s' "{{{{ out.stdout }}}}"
+      register: echoed
+    - set_fact:
+        plain: "{{{{ out.stdout }}}}"
+        joined: "prefix {{{{ out.stdout | trim }}}}"
+        merged: "{{{{ {{'a': out.stdout}} | combine({{'b': out.stdout_lines}}) }}}}"
+    - debug:
+        msg: "{{{{ plain }}}} / {{{{ joined }}}} / {{{{ merged.a }}}} / {{{{ merged.b[0] }}}}"
+    - name: Rendered into a file
+      template:
+        src: t.j2
+        dest: "{d}/rendered-{{{{ inventory_hostname }}}}.txt"
+    - name: In a condition
+      debug:
+        msg: "condition held"
+      when: out.stdout == plain and out.stdout is search('lookup')
+    - name: In a loop
+      debug:
+        msg: "item {{{{ item }}}}"
+      loop: "{{{{ out.stdout_lines }}}}"
+    - name: Through another host's hostvars
+      debug:
+        msg: "peer {{{{ hostvars['ub'].out.stdout }}}} {{{{ hostvars['ub'].joined }}}}"
+      when: inventory_hostname == 'ua'
+    - set_stats:
+        data:
+          seen: "{{{{ out.stdout }}}}"
+    - name: The literal came through unchanged
+      assert:
+        that:
+          - echoed.stdout == out.stdout
+          - lookup('file', '{d}/payload.txt') == out.stdout
+          - joined == 'prefix ' ~ out.stdout
+"#,
+        d = d.display()
+    );
+    write_tree(
+        d,
+        &[
+            ("hosts.yml", &hosts.inventory(&[])),
+            ("site.yml", &book),
+            ("payload.txt", &text),
+            ("templates/t.j2", "out={{ out.stdout }}\njoined={{ joined }}\n"),
+        ],
+    );
+    let stdout = run_ok(d, &["site.yml", "-i", "hosts.yml"]);
+    markers_absent(&[&marker]);
+    for want in [
+        format!("\"msg\": \"said: {text}\""),
+        format!("\"msg\": \"{text} / prefix {text} / {text} / {text}\""),
+        "\"msg\": \"condition held\"".to_string(),
+        format!("\"msg\": \"item {text}\""),
+        format!("\"msg\": \"peer {text} prefix {text}\""),
+    ] {
+        assert!(stdout.contains(&want), "missing {want}:\n{stdout}");
+    }
+    // set_stats: the journal keeps the aggregated data as the run left it.
+    let journal: String = std::fs::read_dir(d.join(".play/runs"))
+        .expect("journal dir")
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(journal.contains(&format!("\"seen\":\"{text}\"")), "set_stats:\n{journal}");
+    for h in ["ua", "ub"] {
+        let file = std::fs::read_to_string(d.join(format!("rendered-{h}.txt"))).expect("rendered file");
+        assert_eq!(file, format!("out={text}\njoined=prefix {text}\n"));
+    }
+}
+
+/// A host under the attacker's control: its own sshd in a private UTS and mount namespace,
+/// whose hostname, `/etc/os-release` and session environment are chosen by the test.
+struct HostileHost {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl HostileHost {
+    fn start(hosts: &SshHosts, hostname: &str, os_release: &str, env: &[(&str, &str)]) -> HostileHost {
+        let base = hosts.dir.path().join("hostile");
+        std::fs::create_dir_all(&base).expect("hostile dir");
+        let key = base.join("hostkey");
+        let st = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&key)
+            .status()
+            .expect("ssh-keygen");
+        assert!(st.success());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let setenv: String = env.iter().map(|(k, v)| format!(" \"{k}={v}\"")).collect();
+        let config = base.join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\nPermitRootLogin yes\n\
+                 PasswordAuthentication no\nStrictModes no\nUsePAM no\nPidFile none\nLogLevel VERBOSE\nSetEnv{setenv}\n",
+                key.display(),
+                hosts.dir.path().join("authorized_keys").display()
+            ),
+        )
+        .expect("sshd_config");
+        let release = base.join("os-release");
+        std::fs::write(&release, os_release).expect("os-release");
+        std::fs::write(base.join("hostname"), hostname).expect("hostname");
+        let log = base.join("sshd.log");
+        // Inside the namespaces only: this machine's hostname and os-release are untouched.
+        let script = format!(
+            "cat {b}/hostname > /proc/sys/kernel/hostname && mount --bind {b}/os-release /etc/os-release && \
+             exec /usr/sbin/sshd -D -f {b}/sshd_config -E {b}/sshd.log",
+            b = base.display()
+        );
+        let child = Command::new("unshare")
+            .args(["--uts", "--mount", "--propagation", "private", "sh", "-c", &script])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("unshare (util-linux) runs");
+        let public = std::fs::read_to_string(key.with_extension("pub")).expect("host key");
+        let mut parts = public.split_whitespace();
+        let line = format!(
+            "[127.0.0.1]:{port} {} {}\n",
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default()
+        );
+        let mut known = std::fs::read_to_string(&hosts.known_hosts).expect("known_hosts");
+        known.push_str(&line);
+        std::fs::write(&hosts.known_hosts, known).expect("known_hosts");
+        let start = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "the hostile sshd did not start (needs root, unshare and mount)"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        HostileHost { child, port, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for HostileHost {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An inventory with the hostile host `evil` beside the ordinary ones.
+fn with_hostile(hosts: &SshHosts, evil: &HostileHost) -> String {
+    let inv = hosts.inventory(&[]);
+    inv.replacen(
+        "all:\n  hosts:\n",
+        &format!("all:\n  hosts:\n    evil:\n      ansible_host: 127.0.0.1\n      ansible_port: {}\n", evil.port),
+        1,
+    )
+}
+
+/// Facts gathered from a hostile host (hostname, os-release, environment) are text wherever
+/// they are used, and the host's environment naming connection variables changes nothing.
+#[test]
+fn gathered_facts_from_a_hostile_host_are_never_templated() {
+    let hosts = SshHosts::start(&["uc"]);
+    // The kernel keeps at most 64 bytes of hostname: a short marker for that one.
+    let short = PathBuf::from(format!("/tmp/uh{}", std::process::id()));
+    let _ = std::fs::remove_file(&short);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let (m_release, m_env) = (d.join("pwned-release"), d.join("pwned-env"));
+    let host_text = format!("{{{{lookup('pipe','touch {}')}}}}", short.display());
+    assert!(host_text.len() <= 64, "{host_text}");
+    let release = format!(
+        "NAME=\"{p}\"\nID=hostile\nVERSION_ID=\"1\"\nVERSION_CODENAME=\"{p}\"\nPRETTY_NAME=\"{p}\"\n",
+        p = payload(&m_release)
+    );
+    let env_text = payload(&m_env);
+    let evil = HostileHost::start(
+        &hosts,
+        &host_text,
+        &release,
+        &[
+            ("UNTRUSTED", &env_text),
+            ("ansible_host", "10.255.255.1"),
+            ("ansible_port", "1"),
+            ("ansible_user", "nobody"),
+        ],
+    );
+    let book = format!(
+        r#"
+- hosts: all
+  gather_facts: true
+  tasks:
+    - debug:
+        msg: "host={{{{ ansible_hostname }}}} release={{{{ ansible_distribution_release }}}} env={{{{ ansible_env.UNTRUSTED }}}}"
+      when: inventory_hostname == 'evil'
+    - set_fact:
+        about: "{{{{ ansible_facts.hostname }}}} {{{{ ansible_facts.distribution_release }}}}"
+    - template:
+        src: t.j2
+        dest: "{d}/facts-{{{{ inventory_hostname }}}}.txt"
+    - name: Read through hostvars from another host
+      debug:
+        msg: "peer={{{{ hostvars['evil'].ansible_hostname }}}} {{{{ hostvars['evil'].about }}}}"
+      when: inventory_hostname == 'uc'
+    - command: whoami
+      register: who
+    - assert:
+        that:
+          - who.stdout == 'root'
+          - ansible_port | int != 1
+"#,
+        d = d.display()
+    );
+    write_tree(
+        d,
+        &[
+            ("hosts.yml", &with_hostile(&hosts, &evil)),
+            ("site.yml", &book),
+            (
+                "templates/t.j2",
+                "{{ ansible_hostname }}|{{ ansible_distribution_release }}|{{ ansible_env.UNTRUSTED | default('') }}\n",
+            ),
+        ],
+    );
+    let stdout = run_ok(d, &["site.yml", "-i", "hosts.yml"]);
+    let evil_dist = payload(&m_release);
+    markers_absent(&[&short, &m_release, &m_env]);
+    for want in [
+        format!("\"msg\": \"host={host_text} release={evil_dist} env={env_text}\""),
+        format!("\"msg\": \"peer={host_text} {host_text} {evil_dist}\""),
+    ] {
+        assert!(stdout.contains(&want), "missing {want}:\n{stdout}");
+    }
+    let file = std::fs::read_to_string(d.join("facts-evil.txt")).expect("rendered");
+    assert_eq!(file, format!("{host_text}|{evil_dist}|{env_text}\n"));
+    // Every session on the hostile host was root's, on its own port.
+    let log = evil.log();
+    assert!(log.contains("Accepted publickey for root"), "{log}");
+    assert!(!log.contains("for nobody"), "{log}");
+}
