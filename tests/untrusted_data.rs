@@ -118,7 +118,10 @@ fn command_output_and_registered_results_are_never_templated() {
         .flatten()
         .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
         .collect();
-    assert!(journal.contains(&format!("\"seen\":\"{text}\"")), "set_stats:\n{journal}");
+    assert!(
+        journal.contains(&format!("\"seen\":\"{text}\"")),
+        "set_stats:\n{journal}"
+    );
     for h in ["ua", "ub"] {
         let file = std::fs::read_to_string(d.join(format!("rendered-{h}.txt"))).expect("rendered file");
         assert_eq!(file, format!("out={text}\njoined=prefix {text}\n"));
@@ -213,7 +216,10 @@ fn with_hostile(hosts: &SshHosts, evil: &HostileHost) -> String {
     let inv = hosts.inventory(&[]);
     inv.replacen(
         "all:\n  hosts:\n",
-        &format!("all:\n  hosts:\n    evil:\n      ansible_host: 127.0.0.1\n      ansible_port: {}\n", evil.port),
+        &format!(
+            "all:\n  hosts:\n    evil:\n      ansible_host: 127.0.0.1\n      ansible_port: {}\n",
+            evil.port
+        ),
         1,
     )
 }
@@ -299,4 +305,206 @@ fn gathered_facts_from_a_hostile_host_are_never_templated() {
     let log = evil.log();
     assert!(log.contains("Accepted publickey for root"), "{log}");
     assert!(!log.contains("for nobody"), "{log}");
+}
+
+/// `!unsafe` from every place a variable can be written (play vars, vars_files, group_vars,
+/// host_vars, the inventory, `-e @file`) is never templated, also after it went through
+/// set_fact, register (debug and a command) and combine.
+#[test]
+fn unsafe_values_stay_unsafe_from_every_source() {
+    let hosts = SshHosts::start(&["ue"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let names = ["play", "file", "group", "host", "inv", "extra"];
+    let markers: Vec<PathBuf> = names.iter().map(|n| d.join(format!("pwned-{n}"))).collect();
+    let text: Vec<String> = markers.iter().map(|m| payload(m)).collect();
+    let un = |i: usize| format!("!unsafe \"{}\"", text[i]);
+    let inventory = hosts
+        .inventory(&[])
+        .replacen("  vars:\n", &format!("  vars:\n    v_inv: {}\n", un(4)), 1);
+    let book = format!(
+        r#"
+- hosts: nodes
+  gather_facts: false
+  vars:
+    v_play: {play}
+  vars_files:
+    - vars.yml
+  tasks:
+    - set_fact:
+        sf: "{{{{ v_play }}}}"
+        sf_joined: "<{{{{ v_file }}}}>"
+        combined: "{{{{ {{'x': v_file}} | combine({{'y': v_group}}) }}}}"
+    - debug:
+        msg: "{{{{ v_host }}}}"
+      register: r
+    - command: printf '%s' "{{{{ v_inv }}}}"
+      register: c
+    - debug:
+        msg: "{{{{ sf }}}}|{{{{ sf_joined }}}}|{{{{ combined.x }}}}|{{{{ combined.y }}}}|{{{{ r.msg }}}}|{{{{ c.stdout }}}}|{{{{ v_extra }}}}"
+"#,
+        play = un(0)
+    );
+    write_tree(
+        d,
+        &[
+            ("hosts.yml", &inventory),
+            ("site.yml", &book),
+            ("vars.yml", &format!("v_file: {}\n", un(1))),
+            ("group_vars/nodes.yml", &format!("v_group: {}\n", un(2))),
+            ("host_vars/ue.yml", &format!("v_host: {}\n", un(3))),
+            ("extra.yml", &format!("v_extra: {}\n", un(5))),
+        ],
+    );
+    let stdout = run_ok(d, &["site.yml", "-i", "hosts.yml", "-e", "@extra.yml"]);
+    let refs: Vec<&Path> = markers.iter().map(PathBuf::as_path).collect();
+    markers_absent(&refs);
+    let want = format!(
+        "\"msg\": \"{}|<{}>|{}|{}|{}|{}|{}\"",
+        text[0], text[1], text[1], text[2], text[3], text[4], text[5]
+    );
+    assert!(stdout.contains(&want), "missing {want}:\n{stdout}");
+}
+
+/// A host's facts never choose how it is reached: the hostile host's environment names
+/// `ansible_host`, `ansible_port` and `ansible_user`, and its facts are gathered, yet every
+/// task runs as root on its own port. A `set_fact` of `ansible_user` written in the
+/// playbook does apply to the next task, as in ansible-core (a documented way to change
+/// user): that task connects anew as the new user.
+#[test]
+fn facts_never_change_the_connection_and_set_fact_does_as_in_ansible() {
+    become_users::ensure();
+    let hosts = SshHosts::start(&["uf"]);
+    let evil = HostileHost::start(
+        &hosts,
+        "hostile",
+        "ID=hostile\nNAME=hostile\n",
+        &[
+            ("ansible_host", "10.255.255.1"),
+            ("ansible_port", "1"),
+            ("ansible_user", "nobody"),
+            ("ansible_ssh_common_args", "-o ProxyCommand=false"),
+        ],
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let book = format!(
+        r#"
+- hosts: evil
+  gather_facts: true
+  tasks:
+    - name: Still root after the facts came in
+      command: whoami
+      register: before
+    - setup:
+    - command: whoami
+      register: again
+    - set_fact:
+        ansible_user: {user}
+    - name: The playbook's own set_fact applies
+      command: whoami
+      register: after
+    - assert:
+        that:
+          - before.stdout == 'root'
+          - again.stdout == 'root'
+          - after.stdout == '{user}'
+          - ansible_port | int == {port}
+"#,
+        user = become_users::NOPW_USER,
+        port = evil.port
+    );
+    write_tree(d, &[("hosts.yml", &with_hostile(&hosts, &evil)), ("site.yml", &book)]);
+    run_ok(d, &["site.yml", "-i", "hosts.yml"]);
+    let log = evil.log();
+    assert!(log.contains("Accepted publickey for root"), "{log}");
+    assert!(
+        log.contains(&format!("Accepted publickey for {}", become_users::NOPW_USER)),
+        "{log}"
+    );
+    assert!(!log.contains("for nobody"), "{log}");
+}
+
+/// fetch keeps every file under `<dest>/<inventory_hostname>/`: a src that climbs out with
+/// `..` and a host whose inventory name holds `../` or `/` fail with a clear message, and
+/// nothing is written outside dest.
+#[test]
+fn fetch_never_writes_outside_its_destination() {
+    let hosts = SshHosts::start(&["ug"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let port = hosts.hosts[0].port;
+    // Two more inventory names for the same sshd.
+    let inventory = hosts.inventory(&[]).replacen(
+        "all:\n  hosts:\n",
+        &format!(
+            "all:\n  hosts:\n    \"../../escaped\":\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n    \
+             \"a/../../../escaped2\":\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n"
+        ),
+        1,
+    );
+    let book = format!(
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: By host name
+      fetch:
+        src: {d}/remote/file.txt
+        dest: {d}/out/sub
+      register: by_name
+      ignore_errors: true
+    - name: A src that climbs out
+      fetch:
+        src: "/../../../../../../{rel}/remote/../../../../../../../../{rel}/climbed.txt"
+        dest: {d}/out/sub
+      register: climbed
+      ignore_errors: true
+      when: inventory_hostname == 'ug'
+    - assert:
+        that:
+          - by_name is failed
+          - "'Detected directory traversal' in by_name.msg"
+      when: inventory_hostname != 'ug'
+    - assert:
+        that:
+          - by_name is not failed
+          - climbed is failed
+          - "'Detected directory traversal' in climbed.msg"
+      when: inventory_hostname == 'ug'
+"#,
+        d = d.display(),
+        rel = d.display().to_string().trim_start_matches('/')
+    );
+    write_tree(
+        d,
+        &[
+            ("hosts.yml", &inventory),
+            ("site.yml", &book),
+            ("remote/file.txt", "fetched\n"),
+            ("climbed.txt", "x\n"),
+        ],
+    );
+    let out = play(d, &["site.yml", "-i", "hosts.yml"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let fetched = d
+        .join("out/sub/ug")
+        .join(d.strip_prefix("/").expect("absolute"))
+        .join("remote/file.txt");
+    assert_eq!(std::fs::read_to_string(&fetched).unwrap_or_default(), "fetched\n");
+    // Only the ordinary host's tree exists under dest; nothing beside or above it.
+    let under: Vec<String> = std::fs::read_dir(d.join("out/sub"))
+        .expect("dest")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(under, vec!["ug".to_string()]);
+    let top: Vec<String> = std::fs::read_dir(d)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("escaped"))
+        .collect();
+    assert!(top.is_empty(), "{top:?}");
+    assert!(!d.join("out/escaped").exists() && !d.join("escaped2").exists());
 }
