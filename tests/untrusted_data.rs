@@ -508,3 +508,147 @@ fn fetch_never_writes_outside_its_destination() {
     assert!(top.is_empty(), "{top:?}");
     assert!(!d.join("out/escaped").exists() && !d.join("escaped2").exists());
 }
+
+/// copy stays in its destination: a controller tree holding a link to a directory outside it
+/// is copied with the link followed (Ansible's `local_follow: true`), so the host gets plain
+/// files under dest and no link out of it; a dest that is itself a link is replaced, not
+/// written through. A directory link inside the dest path is the host's own layout and is
+/// followed, as Ansible follows it.
+#[test]
+fn copy_stays_in_its_destination() {
+    let hosts = SshHosts::start(&["uh"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_tree(
+        d,
+        &[
+            ("hosts.yml", &hosts.inventory(&[])),
+            ("files/tree/a.txt", "a\n"),
+            ("outside/secret.txt", "secret\n"),
+            ("target.txt", "untouched\n"),
+            ("elsewhere/.keep", ""),
+        ],
+    );
+    std::os::unix::fs::symlink(d.join("outside"), d.join("files/tree/link")).expect("symlink");
+    std::fs::create_dir_all(d.join("host")).expect("host dir");
+    std::os::unix::fs::symlink(d.join("target.txt"), d.join("host/dest-link")).expect("symlink");
+    std::os::unix::fs::symlink(d.join("elsewhere"), d.join("host/linked")).expect("symlink");
+    let book = format!(
+        r#"
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - copy:
+        src: tree
+        dest: {d}/host/copied/
+    - copy:
+        content: "new\n"
+        dest: {d}/host/dest-link
+    - copy:
+        content: "through\n"
+        dest: {d}/host/linked/file.txt
+"#,
+        d = d.display()
+    );
+    write_tree(d, &[("site.yml", &book)]);
+    run_ok(d, &["site.yml", "-i", "hosts.yml"]);
+    let copied = d.join("host/copied/tree");
+    assert_eq!(std::fs::read_to_string(copied.join("a.txt")).unwrap_or_default(), "a\n");
+    let link = copied.join("link");
+    assert!(
+        link.is_dir() && !link.is_symlink(),
+        "the link was recreated on the host"
+    );
+    assert_eq!(
+        std::fs::read_to_string(link.join("secret.txt")).unwrap_or_default(),
+        "secret\n"
+    );
+    let outside: Vec<_> = std::fs::read_dir(d.join("outside"))
+        .expect("outside")
+        .flatten()
+        .collect();
+    assert_eq!(outside.len(), 1, "something was written into the link's target");
+    assert_eq!(
+        std::fs::read_to_string(d.join("target.txt")).unwrap_or_default(),
+        "untouched\n"
+    );
+    assert!(!d.join("host/dest-link").is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(d.join("host/dest-link")).unwrap_or_default(),
+        "new\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("elsewhere/file.txt")).unwrap_or_default(),
+        "through\n"
+    );
+}
+
+/// unarchive refuses tar and zip archives with a `../` member, an absolute member, or a link
+/// followed by a file written through it: the task fails naming the member, and nothing is
+/// unpacked, inside dest or out of it.
+#[test]
+fn unarchive_never_writes_outside_its_destination() {
+    let hosts = SshHosts::start(&["ui"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let outside = d.join("outside");
+    std::fs::create_dir_all(&outside).expect("outside");
+    std::fs::create_dir_all(d.join("files")).expect("files");
+    let script = format!(
+        r#"
+import io, tarfile, zipfile
+out, files = {outside:?}, {files:?}
+def tar(name, members):
+    with tarfile.open(files + "/" + name, "w") as t:
+        for n, kind, data in members:
+            i = tarfile.TarInfo(n)
+            if kind == "link":
+                i.type = tarfile.SYMTYPE; i.linkname = data; t.addfile(i)
+            else:
+                b = data.encode(); i.size = len(b); t.addfile(i, io.BytesIO(b))
+def zip_(name, members):
+    with zipfile.ZipFile(files + "/" + name, "w") as z:
+        for n, kind, data in members:
+            i = zipfile.ZipInfo(n)
+            if kind == "link":
+                i.external_attr = (0o120777 << 16)
+            z.writestr(i, data)
+for mk, ext in ((tar, "tar"), (zip_, "zip")):
+    mk("dotdot." + ext, [("ok", "file", "ok"), ("../../outside/dotdot", "file", "x")])
+    mk("abs." + ext, [("ok", "file", "ok"), (out + "/abs", "file", "x")])
+    mk("link." + ext, [("l", "link", out), ("l/through", "file", "x")])
+"#,
+        outside = outside.display().to_string(),
+        files = d.join("files").display().to_string(),
+    );
+    let st = Command::new("python3").args(["-c", &script]).status();
+    assert!(
+        st.map(|s| s.success()).unwrap_or(false),
+        "python3 is needed to build the archives"
+    );
+    let mut tasks = String::new();
+    for ext in ["tar", "zip"] {
+        for name in ["dotdot", "abs", "link"] {
+            let dest = d.join(format!("dest/{name}-{ext}"));
+            std::fs::create_dir_all(&dest).expect("dest");
+            tasks.push_str(&format!(
+                "    - unarchive:\n        src: {name}.{ext}\n        dest: {}\n      register: r_{name}_{ext}\n      ignore_errors: true\n\
+                 \x20   - assert:\n        that:\n          - r_{name}_{ext} is failed\n          - \"'refusing to unpack' in r_{name}_{ext}.msg\"\n",
+                dest.display()
+            ));
+        }
+    }
+    let book = format!("- hosts: nodes\n  gather_facts: false\n  tasks:\n{tasks}");
+    write_tree(d, &[("hosts.yml", &hosts.inventory(&[])), ("site.yml", &book)]);
+    let out = play(d, &["site.yml", "-i", "hosts.yml"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    for why in ["has a '..' component", "has an absolute path", "is under 'l'"] {
+        assert!(out.stdout.contains(why), "no message saying {why}:\n{}", out.stdout);
+    }
+    let written: Vec<_> = std::fs::read_dir(&outside).expect("outside").flatten().collect();
+    assert!(written.is_empty(), "written outside dest: {written:?}");
+    for e in std::fs::read_dir(d.join("dest")).expect("dest").flatten() {
+        let n = std::fs::read_dir(e.path()).map(|r| r.count()).unwrap_or(1);
+        assert_eq!(n, 0, "{} got part of a refused archive", e.path().display());
+    }
+}
