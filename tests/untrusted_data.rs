@@ -224,8 +224,9 @@ fn with_hostile(hosts: &SshHosts, evil: &HostileHost) -> String {
     )
 }
 
-/// Facts gathered from a hostile host (hostname, os-release, environment) are text wherever
-/// they are used, and the host's environment naming connection variables changes nothing.
+/// Facts gathered from a hostile host (hostname, os-release, environment, local facts under
+/// `fact_path`) are text wherever they are used, and the host's environment naming
+/// connection variables changes nothing.
 #[test]
 fn gathered_facts_from_a_hostile_host_are_never_templated() {
     let hosts = SshHosts::start(&["uc"]);
@@ -234,7 +235,8 @@ fn gathered_facts_from_a_hostile_host_are_never_templated() {
     let _ = std::fs::remove_file(&short);
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let (m_release, m_env) = (d.join("pwned-release"), d.join("pwned-env"));
+    let (m_release, m_env, m_local) = (d.join("pwned-release"), d.join("pwned-env"), d.join("pwned-local"));
+    let local_text = payload(&m_local);
     let host_text = format!("{{{{lookup('pipe','touch {}')}}}}", short.display());
     assert!(host_text.len() <= 64, "{host_text}");
     let release = format!(
@@ -258,8 +260,14 @@ fn gathered_facts_from_a_hostile_host_are_never_templated() {
 - hosts: all
   gather_facts: true
   tasks:
+    - name: Local facts the host provides
+      setup:
+        fact_path: "{d}/facts.d"
     - debug:
         msg: "host={{{{ ansible_hostname }}}} release={{{{ ansible_distribution_release }}}} env={{{{ ansible_env.UNTRUSTED }}}}"
+      when: inventory_hostname == 'evil'
+    - debug:
+        msg: "local={{{{ ansible_local.evil.text }}}} ini={{{{ ansible_local.evil_ini.main.text }}}}"
       when: inventory_hostname == 'evil'
     - set_fact:
         about: "{{{{ ansible_facts.hostname }}}} {{{{ ansible_facts.distribution_release }}}}"
@@ -288,13 +296,19 @@ fn gathered_facts_from_a_hostile_host_are_never_templated() {
                 "templates/t.j2",
                 "{{ ansible_hostname }}|{{ ansible_distribution_release }}|{{ ansible_env.UNTRUSTED | default('') }}\n",
             ),
+            (
+                "facts.d/evil.fact",
+                &format!("{{\"text\": \"{local_text}\", \"ansible_port\": 1}}\n"),
+            ),
+            ("facts.d/evil_ini.fact", &format!("[main]\ntext = {local_text}\n")),
         ],
     );
     let stdout = run_ok(d, &["site.yml", "-i", "hosts.yml"]);
     let evil_dist = payload(&m_release);
-    markers_absent(&[&short, &m_release, &m_env]);
+    markers_absent(&[&short, &m_release, &m_env, &m_local]);
     for want in [
         format!("\"msg\": \"host={host_text} release={evil_dist} env={env_text}\""),
+        format!("\"msg\": \"local={local_text} ini={local_text}\""),
         format!("\"msg\": \"peer={host_text} {host_text} {evil_dist}\""),
     ] {
         assert!(stdout.contains(&want), "missing {want}:\n{stdout}");
