@@ -666,3 +666,51 @@ for mk, ext in ((tar, "tar"), (zip_, "zip")):
         assert_eq!(n, 0, "{} got part of a refused archive", e.path().display());
     }
 }
+
+/// A resumed run reads the earlier run's registered results and set_fact values back from
+/// its journal (JSON, where nothing marks them as host data) and still never templates them.
+#[test]
+fn a_resumed_run_never_templates_journaled_host_data() {
+    let hosts = SshHosts::start(&["uj", "uk"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let marker = d.join("pwned-resume");
+    let text = payload(&marker);
+    let book = format!(
+        r#"
+- hosts: nodes
+  serial: 1
+  gather_facts: false
+  tasks:
+    - command: cat {d}/payload.txt
+      register: out
+    - set_fact:
+        joined: "<{{{{ out.stdout }}}}>"
+    - shell: test ! -e {d}/fail-{{{{ inventory_hostname }}}}
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - debug:
+        msg: "restored {{{{ hostvars['uj'].out.stdout }}}} {{{{ hostvars['uj'].joined }}}}"
+      when: inventory_hostname == 'uk'
+"#,
+        d = d.display()
+    );
+    write_tree(
+        d,
+        &[
+            ("hosts.yml", &hosts.inventory(&[])),
+            ("site.yml", &book),
+            ("payload.txt", &text),
+            ("fail-uk", ""),
+        ],
+    );
+    let first = play(d, &["site.yml", "-i", "hosts.yml"]);
+    assert_eq!(first.code, 2, "{}\n{}", first.stdout, first.stderr);
+    std::fs::remove_file(d.join("fail-uk")).expect("fix the fault");
+    let second = play(d, &["site.yml", "-i", "hosts.yml", "--resume"]);
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    markers_absent(&[&marker]);
+    let want = format!("\"msg\": \"restored {text} <{text}>\"");
+    assert!(second.stdout.contains(&want), "missing {want}:\n{}", second.stdout);
+}
