@@ -37,7 +37,9 @@ fn run_ok(dir: &Path, args: &[&str]) -> String {
 
 /// Output, registered results and everything built from them, used everywhere a value can
 /// be used: debug, a later command, set_fact (plain, joined, combined), a template file,
-/// `when:`, a loop over stdout_lines, another host's hostvars and set_stats.
+/// `when:`, a loop over stdout_lines, another host's hostvars and set_stats. Output used as
+/// an expression (`debug: var=`, `assert: that:`), with or without braces, is refused as
+/// ansible-core 2.19 refuses it.
 #[test]
 fn command_output_and_registered_results_are_never_templated() {
     let hosts = SshHosts::start(&["ua", "ub"]);
@@ -45,6 +47,8 @@ fn command_output_and_registered_results_are_never_templated() {
     let d = dir.path();
     let marker = d.join("pwned-output");
     let text = payload(&marker);
+    let bare = d.join("pwned-expression");
+    let expression = format!("lookup('pipe', 'touch {}') or true", bare.display());
     let book = format!(
         r#"
 - hosts: nodes
@@ -83,6 +87,28 @@ fn command_output_and_registered_results_are_never_templated() {
     - set_stats:
         data:
           seen: "{{{{ out.stdout }}}}"
+    - name: Host output as an expression, with its braces
+      debug:
+        var: "{{{{ out.stdout }}}}"
+      register: as_var
+      ignore_errors: true
+    - name: Host output as an expression, without braces
+      command: cat {d}/expression.txt
+      register: expr
+    - debug:
+        var: "{{{{ expr.stdout }}}}"
+      register: expr_var
+      ignore_errors: true
+    - assert:
+        that: "{{{{ expr.stdout }}}}"
+      register: expr_that
+      ignore_errors: true
+    - name: None of them was evaluated
+      assert:
+        that:
+          - as_var is failed and 'untrusted' in as_var.msg
+          - expr_var is failed and 'untrusted' in expr_var.msg
+          - expr_that is failed and 'untrusted' in expr_that.msg
     - name: The literal came through unchanged
       assert:
         that:
@@ -98,11 +124,12 @@ fn command_output_and_registered_results_are_never_templated() {
             ("hosts.yml", &hosts.inventory(&[])),
             ("site.yml", &book),
             ("payload.txt", &text),
+            ("expression.txt", &expression),
             ("templates/t.j2", "out={{ out.stdout }}\njoined={{ joined }}\n"),
         ],
     );
     let stdout = run_ok(d, &["site.yml", "-i", "hosts.yml"]);
-    markers_absent(&[&marker]);
+    markers_absent(&[&marker, &bare]);
     for want in [
         format!("\"msg\": \"said: {text}\""),
         format!("\"msg\": \"{text} / prefix {text} / {text} / {text}\""),

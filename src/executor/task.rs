@@ -351,12 +351,14 @@ impl TaskRun<'_> {
             delegated,
         };
         let result = call_module(&call, vars).await;
-        // What a module returns came from the host (or from templating): never templated
-        // again. `include_vars` returns the playbook's own vars files, templated when read.
-        if self.task.task.action.module.name == "include_vars" {
-            result
-        } else {
-            crate::template::untrusted_map(result)
+        // What a module returns is host data: never templated or evaluated. `set_fact`
+        // returns its rendered arguments, of which only template output is untrusted (a
+        // literal from the playbook stays a trusted string); `include_vars` returns the
+        // playbook's own vars files, templated when read.
+        match self.task.task.action.module.name {
+            "include_vars" => result,
+            "set_fact" => crate::template::untrusted_map(result),
+            _ => crate::template::untrusted_result(result),
         }
     }
 

@@ -22,6 +22,20 @@ pub fn untrusted_map(m: Map) -> Map {
     m.into_iter().map(|(k, v)| (k, untrusted(v))).collect()
 }
 
+/// A module's result as host data: every string `Unsafe`, so none is ever templated or
+/// evaluated as an expression (`debug: var=`, `assert: that:`), whatever it holds.
+pub fn untrusted_result(m: Map) -> Map {
+    fn all(v: Value) -> Value {
+        match v {
+            Value::Str(s) => Value::Unsafe(s),
+            Value::List(l) => Value::List(l.into_iter().map(all).collect()),
+            Value::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, all(v))).collect()),
+            other => other,
+        }
+    }
+    m.into_iter().map(|(k, v)| (k, all(v))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,6 +70,25 @@ mod tests {
         }
         assert!(t.eval_condition("out.stdout != ''", &vars).unwrap_or(false));
         assert!(!marker.exists(), "the payload in a registered result was templated");
+    }
+
+    /// Every string of a module result is host data, and such data is never evaluated as a
+    /// condition.
+    #[test]
+    fn module_results_are_all_unsafe_and_never_evaluated() {
+        let mut r = Map::new();
+        r.insert("stdout".into(), Value::str("1 == 1"));
+        r.insert("rc".into(), Value::Int(0));
+        r.insert("lines".into(), Value::List(vec![Value::str("a")]));
+        let r = untrusted_result(r);
+        assert_eq!(r.get("stdout"), Some(&Value::Unsafe("1 == 1".into())));
+        assert_eq!(r.get("rc"), Some(&Value::Int(0)));
+        assert_eq!(r.get("lines"), Some(&Value::List(vec![Value::Unsafe("a".into())])));
+        let t = Templar::new(TemplarContext::default());
+        let vars: Arc<dyn Vars> = Arc::new(MapVars::new(Map::new()));
+        let e = t.eval_when(&Value::Unsafe("1 == 1".into()), &vars).err();
+        assert!(e.map(|e| e.to_string()).unwrap_or_default().contains("untrusted"));
+        assert_eq!(t.eval_when(&Value::str("1 == 1"), &vars).ok(), Some(true));
     }
 
     #[test]
