@@ -1,6 +1,8 @@
-//! One connection per host for the whole run, opened the first time a task needs the host and
-//! shared by all of its tasks. Connection variables (`ansible_host`, `ansible_port`,
-//! `ansible_user`, keys, SSH arguments) are read from the host's templated variables.
+//! One connection per host and connection settings for the whole run, opened the first time a
+//! task needs it and shared by every task with the same settings. Connection variables
+//! (`ansible_host`, `ansible_port`, `ansible_user`, keys, SSH arguments) are read from the
+//! host's templated variables; a task that sees other values (a `set_fact` of `ansible_user`)
+//! gets a connection of its own made with them, as Ansible connects with each task's settings.
 
 use super::options::RunOptions;
 use crate::connection::local::LocalConnection;
@@ -226,5 +228,50 @@ impl ConnectionPool {
         let options = SshOptions::resolve(host, &inv, &args, &config, &self.env)?;
         let conn = self.connector.connect(&options).await?;
         Ok(Arc::new(conn))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::settings_key;
+    use crate::template::{MapVars, Templar, TemplarContext, Vars};
+    use crate::value::{Map, Value};
+    use std::sync::Arc;
+
+    fn key(pairs: &[(&str, &str)]) -> u64 {
+        let m: Map = pairs.iter().map(|(k, v)| (k.to_string(), Value::str(*v))).collect();
+        let vars: Arc<dyn Vars> = Arc::new(MapVars::new(m));
+        settings_key(&vars, &Templar::new(TemplarContext::default()))
+    }
+
+    /// Tasks share a connection exactly when the settings it was made with are the same.
+    #[test]
+    fn the_key_follows_the_connection_settings_only() {
+        let base = key(&[("ansible_host", "10.0.0.1"), ("ansible_user", "root"), ("other", "1")]);
+        let cases = [
+            (
+                vec![("ansible_host", "10.0.0.1"), ("ansible_user", "root"), ("other", "2")],
+                true,
+            ),
+            (
+                vec![("ansible_host", "10.0.0.1"), ("ansible_user", "deploy"), ("other", "1")],
+                false,
+            ),
+            (
+                vec![("ansible_host", "10.0.0.2"), ("ansible_user", "root"), ("other", "1")],
+                false,
+            ),
+            (
+                vec![
+                    ("ansible_host", "10.0.0.1"),
+                    ("ansible_user", "{{ who }}"),
+                    ("who", "root"),
+                ],
+                true,
+            ),
+        ];
+        for (pairs, same) in cases {
+            assert_eq!(key(&pairs) == base, same, "{pairs:?}");
+        }
     }
 }
