@@ -1,6 +1,8 @@
-//! One connection per host for the whole run, opened the first time a task needs the host and
-//! shared by all of its tasks. Connection variables (`ansible_host`, `ansible_port`,
-//! `ansible_user`, keys, SSH arguments) are read from the host's templated variables.
+//! One connection per host and connection settings for the whole run, opened the first time a
+//! task needs it and shared by every task with the same settings. Connection variables
+//! (`ansible_host`, `ansible_port`, `ansible_user`, keys, SSH arguments) are read from the
+//! host's templated variables; a task that sees other values (a `set_fact` of `ansible_user`)
+//! gets a connection of its own made with them, as Ansible connects with each task's settings.
 
 use super::options::RunOptions;
 use crate::connection::local::LocalConnection;
@@ -23,7 +25,46 @@ type Slot = Arc<OnceCell<Result<Arc<dyn Connection>, String>>>;
 pub struct ConnectionPool {
     connector: SshConnector,
     env: LocalEnv,
-    slots: Mutex<HashMap<String, Slot>>,
+    /// By host and a digest of its connection settings.
+    slots: Mutex<HashMap<(String, u64), Slot>>,
+}
+
+/// Every variable `open` reads; their rendered values decide which connection a task gets.
+const SETTINGS: [&str; 20] = [
+    "ansible_connection",
+    "ansible_host",
+    "ansible_ssh_host",
+    "ansible_port",
+    "ansible_ssh_port",
+    "ansible_user",
+    "ansible_ssh_user",
+    "ansible_host_key_checking",
+    "ansible_ssh_host_key_checking",
+    "ansible_ssh_private_key_file",
+    "ansible_private_key_file",
+    "ansible_password",
+    "ansible_ssh_pass",
+    "ansible_ssh_private_key_passphrase",
+    "ansible_ssh_timeout",
+    "ansible_timeout",
+    "ansible_ssh_args",
+    "ansible_ssh_common_args",
+    "ansible_ssh_extra_args",
+    "ansible_ssh_executable",
+];
+
+/// A digest (never stored or shown: it may cover a password) of the connection settings.
+fn settings_key(vars: &Arc<dyn Vars>, templar: &Templar) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    for name in SETTINGS {
+        let v = vars.get(name).map(|v| match templar.render_value(&v, vars) {
+            Ok(r) => r.to_string(),
+            Err(e) => format!("\u{0}{e}"),
+        });
+        v.hash(&mut h);
+    }
+    h.finish()
 }
 
 /// Names that mean "this machine" when not in the inventory (`delegate_to: localhost`).
@@ -40,12 +81,15 @@ impl ConnectionPool {
         }
     }
 
-    fn slot(&self, host: &str) -> Slot {
+    fn slot(&self, host: &str, key: u64) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        slots.entry(host.to_string()).or_default().clone()
+        slots.entry((host.to_string(), key)).or_default().clone()
     }
 
-    /// The host's connection, opening it on first use. `vars` are the host's variables.
+    /// The host's connection, opening it on first use. `vars` are the host's variables. A
+    /// task that sees other connection settings (a `set_fact` of `ansible_user`, task vars)
+    /// gets a connection made with those, as Ansible connects with each task's own settings;
+    /// the earlier one stays open for whatever still uses it.
     pub async fn get(
         &self,
         host: &str,
@@ -53,13 +97,14 @@ impl ConnectionPool {
         templar: &Templar,
         opts: &RunOptions,
     ) -> Result<Arc<dyn Connection>, String> {
-        let mut slot = self.slot(host);
+        let key = settings_key(vars, templar);
+        let mut slot = self.slot(host, key);
         if let Some(Ok(conn)) = slot.get()
             && !conn.is_alive()
         {
             // The session died (a reboot): the next use opens a new one.
             self.reset(host).await;
-            slot = self.slot(host);
+            slot = self.slot(host, key);
         }
         let result = slot
             .get_or_init(|| async { self.open(host, vars, templar, opts).await.map_err(|e| e.to_string()) })
@@ -67,11 +112,17 @@ impl ConnectionPool {
         result.clone()
     }
 
-    /// Forget a host's connection (after a reboot, or `meta: reset_connection`).
+    /// Forget a host's connections (after a reboot, or `meta: reset_connection`).
     pub async fn reset(&self, host: &str) {
-        let old = self.slots.lock().unwrap_or_else(|p| p.into_inner()).remove(host);
-        if let Some(Ok(conn)) = old.as_ref().and_then(|s| s.get()) {
-            let _ = conn.close().await;
+        let old: Vec<Slot> = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            let keys: Vec<(String, u64)> = slots.keys().filter(|(h, _)| h == host).cloned().collect();
+            keys.iter().filter_map(|k| slots.remove(k)).collect()
+        };
+        for slot in old {
+            if let Some(Ok(conn)) = slot.get() {
+                let _ = conn.close().await;
+            }
         }
     }
 
@@ -177,5 +228,50 @@ impl ConnectionPool {
         let options = SshOptions::resolve(host, &inv, &args, &config, &self.env)?;
         let conn = self.connector.connect(&options).await?;
         Ok(Arc::new(conn))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::settings_key;
+    use crate::template::{MapVars, Templar, TemplarContext, Vars};
+    use crate::value::{Map, Value};
+    use std::sync::Arc;
+
+    fn key(pairs: &[(&str, &str)]) -> u64 {
+        let m: Map = pairs.iter().map(|(k, v)| (k.to_string(), Value::str(*v))).collect();
+        let vars: Arc<dyn Vars> = Arc::new(MapVars::new(m));
+        settings_key(&vars, &Templar::new(TemplarContext::default()))
+    }
+
+    /// Tasks share a connection exactly when the settings it was made with are the same.
+    #[test]
+    fn the_key_follows_the_connection_settings_only() {
+        let base = key(&[("ansible_host", "10.0.0.1"), ("ansible_user", "root"), ("other", "1")]);
+        let cases = [
+            (
+                vec![("ansible_host", "10.0.0.1"), ("ansible_user", "root"), ("other", "2")],
+                true,
+            ),
+            (
+                vec![("ansible_host", "10.0.0.1"), ("ansible_user", "deploy"), ("other", "1")],
+                false,
+            ),
+            (
+                vec![("ansible_host", "10.0.0.2"), ("ansible_user", "root"), ("other", "1")],
+                false,
+            ),
+            (
+                vec![
+                    ("ansible_host", "10.0.0.1"),
+                    ("ansible_user", "{{ who }}"),
+                    ("who", "root"),
+                ],
+                true,
+            ),
+        ];
+        for (pairs, same) in cases {
+            assert_eq!(key(&pairs) == base, same, "{pairs:?}");
+        }
     }
 }

@@ -66,7 +66,15 @@ fn apply_one(shared: &Shared, module: &str, host: &str, result: &Map, no_log: bo
                     m.insert(k.clone(), v.clone());
                 }
             }),
-            _ => shared.state.merge_facts(host, facts),
+            _ => {
+                for var in shared.state.merge_facts(host, facts) {
+                    shared
+                        .reporter
+                        .emit(crate::output::events::Event::Warning(format!(
+                            "Removed restricted key from module data: {var} (a host's facts cannot change how it is reached)"
+                        )));
+                }
+            }
         }
     }
     if let Some(Value::Map(add)) = result.get("add_host") {

@@ -36,6 +36,8 @@ pub fn loop_items(
         },
         LoopKind::With(name) => with_lookup(templar, name, rendered, vars)?,
     };
+    // Items are template or lookup output (often a host's): never templated again.
+    let values: Vec<Value> = values.into_iter().map(crate::template::untrusted).collect();
     let var_name = control
         .get("loop_var")
         .map(|v| v.value.to_string())

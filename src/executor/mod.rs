@@ -8,6 +8,7 @@ pub mod connections;
 pub mod custom_stats;
 mod effects;
 mod env_connection;
+mod fact_names;
 mod gates;
 mod handlers;
 mod include;
@@ -116,14 +117,21 @@ pub async fn run(plans: &[PlaybookPlan], shared: Arc<Shared>) -> i32 {
 fn restore(shared: &Shared) {
     for (host, layer, vars) in &shared.resume.replay {
         match layer.as_str() {
-            "facts" => shared.state.merge_facts(host, vars),
+            // Journaled as JSON, where `Unsafe` reads back as a plain string: facts and
+            // registered values are host data, set_fact values template output; none is
+            // templated or evaluated again (a set_fact literal included: fail closed).
+            "facts" => {
+                shared
+                    .state
+                    .merge_facts(host, &crate::template::untrusted_result(vars.clone()));
+            }
             "include_vars" => shared.state.update(host, |s| {
                 let m = Arc::make_mut(&mut s.include_vars);
                 m.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
             }),
             _ => {
-                for (k, v) in vars {
-                    shared.state.set_var(host, k, v.clone());
+                for (k, v) in crate::template::untrusted_result(vars.clone()) {
+                    shared.state.set_var(host, &k, v);
                 }
             }
         }

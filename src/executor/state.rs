@@ -48,17 +48,21 @@ impl RunState {
         });
     }
 
-    pub fn merge_facts(&self, host: &str, facts: &Map) {
+    /// Adds facts a host reported; returns the connection/become variables it tried to set,
+    /// which are dropped (see `fact_names`).
+    pub fn merge_facts(&self, host: &str, facts: &Map) -> Vec<String> {
+        let (facts, dropped) = super::fact_names::clean(facts);
         self.update(host, |s| {
             let f = Arc::make_mut(&mut s.facts);
             let fv = Arc::make_mut(&mut s.fact_vars);
             for (k, v) in facts {
-                f.insert(k.clone(), v.clone());
                 fv.insert(format!("ansible_{k}"), v.clone());
+                f.insert(k, v);
             }
             // Built once here, not on every task: tasks only share the map.
             fv.insert("ansible_facts".into(), Value::Map(f.clone()));
         });
+        dropped
     }
 
     /// Every host seen, sorted by name as ansible-playbook's recap is, with its counters.

@@ -350,7 +350,16 @@ impl TaskRun<'_> {
             host,
             delegated,
         };
-        call_module(&call, vars).await
+        let result = call_module(&call, vars).await;
+        // What a module returns is host data: never templated or evaluated. `set_fact`
+        // returns its rendered arguments, of which only template output is untrusted (a
+        // literal from the playbook stays a trusted string); `include_vars` returns the
+        // playbook's own vars files, templated when read.
+        match self.task.task.action.module.name {
+            "include_vars" => result,
+            "set_fact" => crate::template::untrusted_map(result),
+            _ => crate::template::untrusted_result(result),
+        }
     }
 
     fn apply_changed_failed_when(

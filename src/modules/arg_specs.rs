@@ -467,8 +467,7 @@ pub static SPECS: &[Spec] = &[
         "setup",
         &["fact_path", "filter", "gather_subset", "gather_timeout"],
         &[],
-    )
-    .no_effect(&["fact_path"]),
+    ),
     spec(
         "shell",
         &[

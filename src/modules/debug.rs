@@ -24,6 +24,12 @@ fn debug(ctx: &ModuleCtx<'_>) -> Outcome {
     let mut o = match (a.get("msg"), a.get("var")) {
         (Some(_), Some(_)) => return Outcome::fail("'msg' and 'var' are incompatible options"),
         (Some(m), None) => Outcome::ok().with("msg", m.clone()),
+        (None, Some(Value::Unsafe(_))) => {
+            return Outcome::fail(format!(
+                "Error while resolving `var` expression: {}",
+                crate::template::UNTRUSTED
+            ));
+        }
         (None, Some(v)) => {
             let name = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
             show_var(ctx, &name)

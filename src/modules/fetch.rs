@@ -66,6 +66,23 @@ fn normpath(p: &str) -> PathBuf {
     out.iter().collect()
 }
 
+/// `<base>/<host>/<src>` normalized, refused when it would leave `<base>/<host>`: a host name
+/// that is not one plain path component (`../x`, `a/b`), or a `src` whose `..` climbs out.
+/// Ansible's own check compares the wrong paths and lets these through; here they fail.
+fn host_dest(base: &str, host: &str, src: &str) -> Result<PathBuf, String> {
+    let plain = !host.is_empty() && host != "." && host != ".." && !host.contains('/') && !host.contains('\0');
+    let host_dir = normpath(&format!("{base}/{host}"));
+    let dest = normpath(&format!("{base}/{host}/{src}"));
+    if !plain || dest == host_dir || !dest.starts_with(&host_dir) {
+        return Err(format!(
+            "Detected directory traversal, expected to be contained in '{}' but got '{}'",
+            normpath(&format!("{base}/{}", host.replace('/', "_"))).display(),
+            dest.display()
+        ));
+    }
+    Ok(dest)
+}
+
 /// A relative controller path is taken from the playbook's directory, as Ansible's loader does.
 fn dwim(ctx: &ModuleCtx<'_>, p: &str) -> String {
     let p = match (p.strip_prefix('~'), std::env::var("HOME")) {
@@ -146,6 +163,11 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
             }
             if dest.ends_with('/') {
                 let base = src.rsplit('/').next().unwrap_or_default();
+                if matches!(base, "" | "." | "..") {
+                    return Ok(Outcome::fail(format!(
+                        "Detected directory traversal: '{src}' has no file name to fetch into '{dest}'"
+                    )));
+                }
                 dest = format!("{dest}{base}");
                 if Path::new(&dest).is_dir() {
                     return Ok(Outcome::fail(format!(
@@ -155,7 +177,10 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
             }
             if dest.starts_with('/') { dest } else { dwim(ctx, &dest) }
         } else {
-            format!("{}/{}/{}", dwim(ctx, &t.dest), ctx.host, src)
+            match host_dest(&dwim(ctx, &t.dest), ctx.host, &src) {
+                Ok(d) => d.display().to_string(),
+                Err(e) => return Ok(Outcome::fail(e)),
+            }
         };
         let dest = normpath(&dest);
         let dest_s = dest.display().to_string();
@@ -198,7 +223,7 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
 
 #[cfg(test)]
 mod tests {
-    use super::{normpath, run};
+    use super::{host_dest, normpath, run};
     use crate::modules::file_tests::{HOSTILE, Harness, p, s, tmp};
     use serde_json::json;
     use std::path::Path;
@@ -261,5 +286,35 @@ mod tests {
         let r = h.run(run, json!({"src": p(d.path(), "f")}));
         assert_eq!(r.msg.as_deref(), Some("src and dest are required"));
         assert_eq!(normpath("/a/b/../c//./d/"), Path::new("/a/c/d"));
+    }
+
+    #[test]
+    fn host_dest_stays_under_the_host_directory() {
+        let ok = [
+            ("/b", "h1", "/etc/motd", "/b/h1/etc/motd"),
+            ("/b", "h1", "/var/log/../x", "/b/h1/var/x"),
+            ("/b", "node.example", "rel/f", "/b/node.example/rel/f"),
+        ];
+        for (base, host, src, want) in ok {
+            assert_eq!(
+                host_dest(base, host, src).ok(),
+                Some(Path::new(want).to_path_buf()),
+                "{host} {src}"
+            );
+        }
+        let bad = [
+            ("/b", "h1", "/../../etc/cron.d/x"),
+            ("/b", "h1", "../../../etc/x"),
+            ("/b", "h1", "/a/../.."),
+            ("/b", "../../etc", "/x"),
+            ("/b", "a/../../etc", "/x"),
+            ("/b", "..", "/x"),
+            ("/b", "a/b", "/x"),
+            ("/b", "", "/x"),
+        ];
+        for (base, host, src) in bad {
+            let e = host_dest(base, host, src).err().unwrap_or_default();
+            assert!(e.starts_with("Detected directory traversal"), "{host} {src}: {e}");
+        }
     }
 }

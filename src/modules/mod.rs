@@ -62,6 +62,7 @@ pub mod set_fact;
 pub mod set_stats;
 pub mod setup;
 mod setup_facts;
+mod setup_local;
 pub mod shell;
 pub mod slurp;
 #[cfg(test)]

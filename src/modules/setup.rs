@@ -37,7 +37,7 @@ echo; echo @@end
 exit 0
 "#;
 
-const KNOWN_SUBSETS: [&str; 6] = ["all", "min", "hardware", "network", "virtual", "facter"];
+const KNOWN_SUBSETS: [&str; 7] = ["all", "min", "hardware", "network", "virtual", "facter", "local"];
 
 pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outcome>> {
     Box::pin(async move {
@@ -47,9 +47,12 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
             let subset = a.list("gather_subset")?.unwrap_or_else(|| vec!["all".into()]);
             let filters = a.list("filter")?.unwrap_or_default();
             let filters = filters.iter().map(|p| glob_regex(p)).collect::<Result<Vec<_>, _>>()?;
-            Ok((subset, filters))
+            let fact_path = a
+                .str("fact_path")?
+                .unwrap_or_else(|| super::setup_local::DEFAULT_FACT_PATH.to_string());
+            Ok((subset, filters, super::setup_local::script(&fact_path)?))
         };
-        let (subset, filters) = match read() {
+        let (subset, filters, local) = match read() {
             Ok(r) => r,
             Err(msg) => return Ok(Outcome::fail(msg)),
         };
@@ -57,7 +60,9 @@ pub fn run<'a>(ctx: &'a ModuleCtx<'a>) -> BoxFuture<'a, connection::Result<Outco
             Ok(w) => w,
             Err(msg) => return Ok(Outcome::fail(msg)),
         };
-        let out = ctx.conn.exec(&ExecRequest::new(PROBE)).await?;
+        // After the environment, which `env -0` leaves without a final newline.
+        let probe = PROBE.replace("echo; echo @@end", &format!("echo; {local}echo @@end"));
+        let out = ctx.conn.exec(&ExecRequest::new(probe)).await?;
         let text = out.stdout_lossy();
         if !text.contains("@@end") {
             return Ok(Outcome::fail(format!(
@@ -120,6 +125,11 @@ pub fn gather(text: &str, hardware: bool, network: bool) -> Map {
     facts::env(&sec, &mut f);
     facts::service_mgr(&sec, &mut f);
     facts::pkg_mgr(&sec, &mut f);
+    let local = sec
+        .get("local")
+        .map(|s| super::setup_local::parse(s))
+        .unwrap_or_default();
+    f.insert("local".into(), Value::Map(local));
     if hardware {
         facts::hardware(&sec, &mut f);
     }

@@ -79,26 +79,70 @@ struct Inspection {
     differs: bool,
 }
 
-/// Names the archive's format (Ansible's handler class names), lists its members and compares
-/// a scratch unpack with `dest`. Prints `handler\0members\0differs`.
-fn inspect_script(src: &str, dest: &str, extra: &str) -> Result<String, String> {
+/// Names the archive's format (Ansible's handler class names) and lists its members, without
+/// unpacking anything. Prints `handler\0members`.
+fn list_script(src: &str) -> Result<String, String> {
+    let s = quote(src).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "s={s}; m=$(od -An -tx1 -N6 -- \"$s\" | tr -d ' \\n') || exit 3; \
+         case $m in 504b0304*|504b0506*) h=ZipArchive;; 1f8b*) h=TgzArchive;; 425a68*) h=TarBzipArchive;; \
+         fd377a585a00*) h=TarXzArchive;; 28b52ffd*) h=TarZstdArchive;; *) h=TarArchive;; esac; \
+         if [ $h = ZipArchive ]; then command -v unzip >/dev/null 2>&1 || {{ echo NOUNZIP; exit 4; }}; \
+           l=$(unzip -Z1 -- \"$s\") || exit 5; \
+         else l=$(tar -tf \"$s\") || exit 5; fi; \
+         printf '%s\\000%s' \"$h\" \"$l\""
+    ))
+}
+
+/// Unpacks into a scratch directory and compares every member with `dest`; prints `x` when
+/// something differs.
+fn compare_script(handler: &str, src: &str, dest: &str, extra: &str) -> Result<String, String> {
     let (s, d) = (
         quote(src).map_err(|e| e.to_string())?,
         quote(dest).map_err(|e| e.to_string())?,
     );
+    let x = if handler == "ZipArchive" {
+        format!("unzip -q -o \"$s\" {extra} -d \"$w\"")
+    } else {
+        format!("tar -xf \"$s\" -C \"$w\" {extra}")
+    };
     Ok(format!(
-        "s={s}; d={d}; m=$(od -An -tx1 -N6 -- \"$s\" | tr -d ' \\n') || exit 3; \
-         case $m in 504b0304*|504b0506*) h=ZipArchive;; 1f8b*) h=TgzArchive;; 425a68*) h=TarBzipArchive;; \
-         fd377a585a00*) h=TarXzArchive;; 28b52ffd*) h=TarZstdArchive;; *) h=TarArchive;; esac; \
-         if [ $h = ZipArchive ]; then command -v unzip >/dev/null 2>&1 || {{ echo NOUNZIP; exit 4; }}; \
-           l=$(unzip -Z1 -- \"$s\") || exit 5; x() {{ unzip -q -o \"$s\" {extra} -d \"$1\"; }}; \
-         else l=$(tar -tf \"$s\") || exit 5; x() {{ tar -xf \"$s\" -C \"$1\" {extra}; }}; fi; \
-         w=$(mktemp -d) || exit 1; trap 'rm -rf \"$w\"' EXIT; x \"$w\" >/dev/null 2>&1 || exit 5; cd \"$w\" || exit 1; \
-         c=$(find . -mindepth 1 \\( -type l -exec sh -c 'for f; do [ \"$(readlink -- \"$f\")\" = \"$(readlink -- \"$0/$f\" 2>/dev/null)\" ] || {{ echo x; exit; }}; done' \"$d\" {{}} + \\) \
+        "s={s}; d={d}; w=$(mktemp -d) || exit 1; trap 'rm -rf \"$w\"' EXIT; {x} >/dev/null 2>&1 || exit 5; cd \"$w\" || exit 1; \
+         find . -mindepth 1 \\( -type l -exec sh -c 'for f; do [ \"$(readlink -- \"$f\")\" = \"$(readlink -- \"$0/$f\" 2>/dev/null)\" ] || {{ echo x; exit; }}; done' \"$d\" {{}} + \\) \
            -o \\( -type d -exec sh -c 'for f; do [ -d \"$0/$f\" ] || {{ echo x; exit; }}; done' \"$d\" {{}} + \\) \
-           -o \\( -type f -exec sh -c 'for f; do cmp -s -- \"$f\" \"$0/$f\" || {{ echo x; exit; }}; done' \"$d\" {{}} + \\) | head -c1); \
-         printf '%s\\000%s\\000%s' \"$h\" \"$l\" \"$c\""
+           -o \\( -type f -exec sh -c 'for f; do cmp -s -- \"$f\" \"$0/$f\" || {{ echo x; exit; }}; done' \"$d\" {{}} + \\) | head -c1"
     ))
+}
+
+/// Why an archive may not be unpacked: a member that would land outside `dest` (an absolute
+/// name, a `..` component) or one reached through another member that is not a directory
+/// (a link the archive itself plants, then writes through). Nothing is unpacked then; GNU tar
+/// would strip or skip such members and unpack the rest, which hides the attempt.
+pub(super) fn unsafe_member(files: &[String]) -> Option<String> {
+    use std::collections::HashSet;
+    let non_dirs: HashSet<&str> = files
+        .iter()
+        .filter(|f| !f.ends_with('/'))
+        .map(|f| f.trim_start_matches("./"))
+        .collect();
+    for f in files {
+        if f.starts_with('/') {
+            return Some(format!("member '{f}' has an absolute path"));
+        }
+        let parts: Vec<&str> = f.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+        if parts.contains(&"..") {
+            return Some(format!("member '{f}' has a '..' component and would land outside dest"));
+        }
+        for n in 1..parts.len() {
+            let prefix = parts.get(..n).unwrap_or_default().join("/");
+            if non_dirs.contains(prefix.as_str()) {
+                return Some(format!(
+                    "member '{f}' is under '{prefix}', which the archive makes a link or file, not a directory"
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// The unpack command Ansible's handler would run.
@@ -208,26 +252,24 @@ async fn unpack_src(ctx: &ModuleCtx<'_>, plan: &Plan, src: &str) -> connection::
         Ok(e) => e,
         Err(e) => return Ok(Outcome::fail(e.to_string())),
     };
-    let line = match inspect_script(src, &plan.dest, &extra) {
+    let line = match list_script(src) {
         Ok(l) => l,
         Err(e) => return Ok(Outcome::fail(e)),
     };
     let out = ctx.exec(line).await?;
     let text = out.stdout_lossy();
-    let inspection = match out.rc {
+    let (handler, files) = match out.rc {
         0 => {
-            let mut parts = text.splitn(3, '\0');
-            Inspection {
-                handler: parts.next().unwrap_or_default().to_string(),
-                files: parts
-                    .next()
-                    .unwrap_or_default()
-                    .lines()
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-                differs: !parts.next().unwrap_or_default().is_empty(),
-            }
+            let mut parts = text.splitn(2, '\0');
+            let handler = parts.next().unwrap_or_default().to_string();
+            let files: Vec<String> = parts
+                .next()
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
+            (handler, files)
         }
         3 => return Ok(Outcome::fail(format!("Source '{src}' not readable"))),
         4 => {
@@ -236,13 +278,25 @@ async fn unpack_src(ctx: &ModuleCtx<'_>, plan: &Plan, src: &str) -> connection::
                  installed.\nUnable to find required 'unzip' binary in the path."
             )));
         }
-        _ => {
-            return Ok(Outcome::fail(format!(
-                "Failed to find handler for \"{src}\". Make sure the required command to extract the file is \
-                 installed.\n{}",
-                out.stderr_lossy().trim()
-            )));
-        }
+        _ => return Ok(failed_handler(src, &out.stderr_lossy())),
+    };
+    if let Some(why) = unsafe_member(&files) {
+        return Ok(Outcome::fail(format!(
+            "refusing to unpack {src}: {why}; nothing was unpacked"
+        )));
+    }
+    let line = match compare_script(&handler, src, &plan.dest, &extra) {
+        Ok(l) => l,
+        Err(e) => return Ok(Outcome::fail(e)),
+    };
+    let out = ctx.exec(line).await?;
+    if out.rc != 0 {
+        return Ok(failed_handler(src, &out.stderr_lossy()));
+    }
+    let inspection = Inspection {
+        handler,
+        files,
+        differs: !out.stdout_lossy().trim().is_empty(),
     };
     let mut res = Outcome::ok()
         .with("handler", inspection.handler.as_str())
@@ -282,6 +336,14 @@ async fn unpack_src(ctx: &ModuleCtx<'_>, plan: &Plan, src: &str) -> connection::
         res.data.insert("state".into(), Value::str("directory"));
     }
     Ok(res)
+}
+
+fn failed_handler(src: &str, stderr: &str) -> Outcome {
+    Outcome::fail(format!(
+        "Failed to find handler for \"{src}\". Make sure the required command to extract the file is \
+         installed.\n{}",
+        stderr.trim()
+    ))
 }
 
 /// Owner, group and mode on every member (and each top folder), as Ansible applies them;

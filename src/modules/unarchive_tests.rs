@@ -173,3 +173,97 @@ fn extract_commands_match_the_handler() {
     let z = extract_words("ZipArchive", "/s.zip", "/d", &[]);
     assert_eq!(z, ["unzip", "-o", "/s.zip", "-d", "/d"]);
 }
+
+#[test]
+fn unsafe_member_table() {
+    let cases: [(&[&str], Option<&str>); 7] = [
+        (&["app/", "app/bin/run", "app/README"], None),
+        (&["./app/", "./app/x"], None),
+        (&["../x"], Some("member '../x' has a '..' component")),
+        (&["a/../../x"], Some("'..' component")),
+        (&["/etc/x"], Some("member '/etc/x' has an absolute path")),
+        (&["l", "l/x"], Some("member 'l/x' is under 'l'")),
+        (&["./l", "l/sub/x"], Some("member 'l/sub/x' is under 'l'")),
+    ];
+    for (files, want) in cases {
+        let files: Vec<String> = files.iter().map(|f| f.to_string()).collect();
+        let got = unsafe_member(&files);
+        match want {
+            None => assert_eq!(got, None, "{files:?}"),
+            Some(w) => assert!(got.as_deref().unwrap_or_default().contains(w), "{files:?}: {got:?}"),
+        }
+    }
+}
+
+/// Hostile archives built with Python's tarfile and zipfile: a `../` member, an absolute
+/// member, and a link to a directory outside followed by a file written through it. Each
+/// fails with a clear message and writes nothing, inside dest or outside it.
+#[test]
+fn hostile_archives_are_refused_and_write_nothing() {
+    let root = tmp();
+    let files = root.path().join("files");
+    let _ = std::fs::create_dir_all(&files);
+    let outside = root.path().join("outside");
+    let _ = std::fs::create_dir_all(&outside);
+    let script = format!(
+        r#"
+import io, tarfile, zipfile
+out = {outside:?}
+def tar(name, members):
+    with tarfile.open({files:?} + "/" + name, "w") as t:
+        for n, kind, data in members:
+            i = tarfile.TarInfo(n)
+            if kind == "link":
+                i.type = tarfile.SYMTYPE; i.linkname = data; t.addfile(i)
+            else:
+                b = data.encode(); i.size = len(b); t.addfile(i, io.BytesIO(b))
+def zip_(name, members):
+    with zipfile.ZipFile({files:?} + "/" + name, "w") as z:
+        for n, kind, data in members:
+            if kind == "link":
+                i = zipfile.ZipInfo(n); i.external_attr = (0o120777 << 16); z.writestr(i, data)
+            else:
+                z.writestr(zipfile.ZipInfo(n), data)
+for mk, ext in ((tar, "tar"), (zip_, "zip")):
+    mk("dotdot." + ext, [("ok", "file", "ok"), ("../../outside/dotdot", "file", "x")])
+    mk("abs." + ext, [("ok", "file", "ok"), (out + "/abs", "file", "x")])
+    mk("link." + ext, [("l", "link", out), ("l/through", "file", "x")])
+"#,
+        outside = outside.display().to_string(),
+        files = files.display().to_string(),
+    );
+    let st = Command::new("python3").args(["-c", &script]).status();
+    assert!(
+        st.map(|s| s.success()).unwrap_or(false),
+        "python3 could not build the archives"
+    );
+    let h = Harness::new(vec![root.path().to_path_buf()]);
+    let table = [
+        ("dotdot", "has a '..' component"),
+        ("abs", "has an absolute path"),
+        ("link", "is under 'l'"),
+    ];
+    for ext in ["tar", "zip"] {
+        for (name, why) in table {
+            let d = tmp();
+            let inner = d.path().join("dest");
+            let _ = std::fs::create_dir_all(&inner);
+            let args = json!({"src": format!("{name}.{ext}"), "dest": inner});
+            let r = h.run(run, args);
+            let msg = r.msg.clone().unwrap_or_default();
+            assert!(
+                r.failed && msg.contains("refusing to unpack") && msg.contains(why),
+                "{name}.{ext}: {r:?}"
+            );
+            let outside_now: Vec<_> = std::fs::read_dir(&outside).map(|d| d.count()).into_iter().collect();
+            assert_eq!(outside_now, vec![0], "{name}.{ext} wrote outside dest");
+            let dest_now = std::fs::read_dir(&inner).map(|d| d.count()).unwrap_or(1);
+            assert_eq!(dest_now, 0, "{name}.{ext} unpacked part of a refused archive");
+            assert_eq!(
+                std::fs::read_dir(d.path()).map(|d| d.count()).unwrap_or(0),
+                1,
+                "{name}.{ext}"
+            );
+        }
+    }
+}

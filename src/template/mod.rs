@@ -10,10 +10,12 @@ mod literal_escapes;
 mod lookups;
 mod native;
 mod tests;
+mod trust;
 mod vars_object;
 pub mod version;
 
 pub use error::{Error, ErrorKind, Result};
+pub use trust::{untrusted, untrusted_map, untrusted_result};
 
 use crate::value::Value;
 use minijinja::Environment;
@@ -93,6 +95,9 @@ pub struct TemplarContext {
     /// Extra environment for `lookup('env')`, checked before the process environment.
     pub env: HashMap<String, String>,
 }
+
+/// Why an expression that came from a host (or `!unsafe`) is not evaluated; ansible-core's words.
+pub const UNTRUSTED: &str = "Encountered untrusted template or expression. Templates and expressions must be defined by trusted sources such as playbooks or roles, not untrusted sources such as module results.";
 
 /// The placeholder `omit` renders to; map entries equal to it are dropped by [`strip_omit`].
 pub const OMIT: &str = "__omit_place_holder__6d1f4e2a9c";
@@ -212,7 +217,9 @@ impl Templar {
     pub fn eval_when(&self, cond: &Value, vars: &Arc<dyn Vars>) -> Result<bool> {
         match cond {
             Value::Null => Ok(true),
-            Value::Str(s) | Value::Unsafe(s) => self.eval_condition(s, vars),
+            Value::Str(s) => self.eval_condition(s, vars),
+            // Host output or `!unsafe`: never evaluated as an expression, as in ansible-core.
+            Value::Unsafe(_) => Err(Error::render(UNTRUSTED)),
             Value::List(items) => {
                 for item in items {
                     if !self.eval_when(item, vars)? {

@@ -220,3 +220,47 @@ fn gathers_this_machine() {
         "{f:?}"
     );
 }
+
+/// `fact_path` on a real shell: a JSON file, an INI file, an executable printing JSON and a
+/// failing executable, each under its own name in `ansible_local`.
+#[test]
+fn local_facts_from_fact_path() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    let write = |name: &str, text: &str, exec: bool| {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap_or_else(|e| panic!("{e}"));
+        let mode = if exec { 0o755 } else { 0o644 };
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write("app.fact", "{\"version\": \"1.2\"}\n", false);
+    write("cfg.fact", "[main]\nName = {{ x }}\n", false);
+    write("gen.fact", "#!/bin/sh\necho '{\"from\": \"exec\"}'\n", true);
+    write("bad.fact", "#!/bin/sh\nexit 3\n", true);
+    write("ignored.txt", "{}", false);
+    let fx = Fixture::new();
+    let o = fx.run(
+        super::run,
+        &args(&[("fact_path", Value::str(d.display().to_string()))]),
+        false,
+    );
+    assert!(!o.failed, "{o:?}");
+    let f = o
+        .data
+        .get("ansible_facts")
+        .and_then(Value::as_map)
+        .cloned()
+        .unwrap_or_default();
+    let local = |path: &str| get(&f, &format!("local.{path}")).cloned();
+    assert_eq!(local("app.version"), Some(Value::str("1.2")));
+    assert_eq!(local("cfg.main.name"), Some(Value::str("{{ x }}")));
+    assert_eq!(local("gen.from"), Some(Value::str("exec")));
+    assert!(
+        local("bad")
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+            .starts_with("error loading fact")
+    );
+    assert_eq!(local("ignored"), None);
+}

@@ -132,7 +132,7 @@ fn type_debug(value: MjValue) -> &'static str {
         ValueKind::Bool => "bool",
         ValueKind::Number if value.as_i64().is_some() => "int",
         ValueKind::Number => "float",
-        ValueKind::String if value.is_safe() => "AnsibleUnsafeText",
+        // ansible-core 2.19 says `str` for `!unsafe` and host data too.
         ValueKind::String => "str",
         ValueKind::Bytes => "bytes",
         ValueKind::Seq | ValueKind::Iterable => "list",
