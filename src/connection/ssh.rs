@@ -156,7 +156,7 @@ fn client_config(opts: &SshOptions) -> client::Config {
     client::Config {
         nodelay: true,
         keepalive_interval: opts.keepalive,
-        keepalive_max: 3,
+        keepalive_max: opts.keepalive_max,
         preferred,
         ..client::Config::default()
     }
