@@ -520,13 +520,7 @@ impl SshConnection {
             None => exchange.await,
             Some(after) => match tokio::time::timeout(after, exchange).await {
                 Ok(r) => r,
-                Err(_) => Err(Error::new(
-                    label,
-                    ErrorKind::Timeout {
-                        what: "command".into(),
-                        after,
-                    },
-                )),
+                Err(_) => Err(Error::new(label, ErrorKind::CommandTimeout { after })),
             },
         };
         if result.is_err() && !closed {

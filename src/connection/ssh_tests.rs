@@ -84,7 +84,7 @@ fn exec_reports_rc_stdout_stderr_and_feeds_stdin() {
             matches!(
                 r,
                 Err(Error {
-                    kind: ErrorKind::Timeout { .. },
+                    kind: ErrorKind::CommandTimeout { .. },
                     ..
                 })
             ),

@@ -164,7 +164,9 @@ pub async fn call_module(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Map {
         Some(Limit::Wait { secs, poll }) => {
             let fut = code(&ctx);
             tokio::pin!(fut);
-            let deadline = tokio::time::sleep(Duration::from_secs(secs));
+            // The commands themselves stop at `secs` and kill what they started on the host;
+            // this later backstop must not cut that kill short.
+            let deadline = tokio::time::sleep(Duration::from_secs(secs) + KILL_GRACE);
             tokio::pin!(deadline);
             let mut ticker = tokio::time::interval(Duration::from_secs(poll.max(1)));
             ticker.tick().await;
@@ -214,6 +216,9 @@ fn with_diff(o: Outcome) -> Map {
     }
     r
 }
+
+/// How long a timed-out command gets to be killed on the host before the task stops waiting.
+const KILL_GRACE: Duration = Duration::from_secs(3);
 
 /// How long a task may run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
