@@ -7,6 +7,8 @@
 //! Packets are dropped with a permanent neighbour entry pointing at a MAC nobody has: frames
 //! leave, the peer's interface discards them, and no error comes back (only iproute2 needed).
 
+#[path = "support/become_users.rs"]
+mod become_users;
 #[path = "support/netlab.rs"]
 mod netlab;
 #[path = "support/sshd_hosts.rs"]
@@ -553,18 +555,92 @@ fn a_hung_command_ends_at_its_timeout_with_the_remote_process_killed() {
     );
     assert!(start.elapsed() < Duration::from_secs(30), "{:?}", start.elapsed());
     assert_eq!(
-        recap(&out.stdout, "a").map(|r| r[3]),
-        Some(2),
-        "both tasks fail: {}",
+        out.stdout.matches("timed out after 3").count(),
+        2,
+        "both tasks fail at their limit: {}",
         both(&out)
     );
-    assert!(
-        out.stdout.contains("timed out") || out.stdout.contains("time frame"),
-        "{}",
-        both(&out)
-    );
+    assert!(out.stdout.contains("ignored=2"), "{}", both(&out));
     for marker in ["41401", "41402"] {
         let left = gone_within(marker, Duration::from_secs(10));
         assert!(left.is_empty(), "still running on the host: {left:?}");
+    }
+}
+
+#[test]
+fn become_that_gets_no_or_a_wrong_password_or_hangs_ends_with_sudo_and_its_command_gone() {
+    become_users::ensure();
+    let hosts = SshHosts::start(&["a"]);
+    let pw = serde_json::to_string(become_users::PW).expect("json");
+    let right = format!("    ansible_become_password: {pw}\n");
+    // (case, login user, extra vars, marker in its command, what the failure says)
+    let cases = [
+        ("no password", become_users::PW_USER, String::new(), "41601", "password"),
+        (
+            "a wrong password",
+            become_users::PW_USER,
+            "    ansible_become_password: not-the-password\n".to_string(),
+            "41602",
+            "password",
+        ),
+        (
+            "sudo with a password, the command hangs",
+            become_users::PW_USER,
+            right,
+            "41603",
+            "timed out",
+        ),
+        (
+            "sudo without a password, the command hangs",
+            become_users::NOPW_USER,
+            String::new(),
+            "41604",
+            "timed out",
+        ),
+    ];
+    for (case, user, vars, marker, says) in cases {
+        let inv = inventory(&hosts, &format!("    ansible_user: {user}\n{vars}"), &[]).replacen(
+            "    ansible_user: root\n",
+            "",
+            1,
+        );
+        let book = format!(
+            "
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - command: sleep {marker}
+      become: true
+      timeout: 3
+"
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_tree(
+            dir.path(),
+            &[
+                ("hosts.yml", &inv),
+                ("site.yml", &book),
+                ("ansible.cfg", "[defaults]\ntimeout = 4\n"),
+            ],
+        );
+        let start = Instant::now();
+        let out = finish(
+            spawn_play(dir.path(), &["site.yml", "-i", "hosts.yml"]),
+            Duration::from_secs(60),
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{case}: {:?}",
+            start.elapsed()
+        );
+        assert_eq!(out.code, 2, "{case}: {}", both(&out));
+        assert_eq!(recap(&out.stdout, "a"), Some([0, 0, 0, 1]), "{case}: {}", both(&out));
+        assert!(
+            out.stdout.to_lowercase().contains(says),
+            "{case}: says what went wrong: {}",
+            both(&out)
+        );
+        let left = gone_within(marker, Duration::from_secs(10));
+        assert!(left.is_empty(), "{case}: sudo or its command still running: {left:?}");
     }
 }

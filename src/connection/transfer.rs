@@ -53,14 +53,15 @@ pub(crate) fn remote_command(host: &str, req: &ExecRequest) -> Result<String> {
     }
 }
 
-/// `line` under the host's `timeout(1)` when it has one, killed a second after we give up on
-/// it with everything it started: `timeout` signals its whole process group. This does not
-/// rely on sshd honouring a channel signal request, which it refuses for root logins.
+/// `line` under the host's `timeout(1)` when it has one, stopped a second after we give up on
+/// it with everything it started: `timeout` signals its whole process group, TERM first (sudo
+/// passes that on to a command it runs in a terminal of its own; killed outright it would
+/// leave the command behind), KILL two seconds later. This does not rely on sshd honouring a
+/// channel signal request, which it refuses for root logins.
 fn time_limited(host: &str, line: &str, after: std::time::Duration) -> Result<String> {
     let secs = after.as_secs_f64() + 1.0;
-    let script = format!(
-        "if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL {secs:.3} {line}; else exec {line}; fi"
-    );
+    let script =
+        format!("if command -v timeout >/dev/null 2>&1; then exec timeout -k 2 {secs:.3} {line}; else exec {line}; fi");
     Ok(format!("/bin/sh -c {}", q(host, &script)?))
 }
 
@@ -196,7 +197,7 @@ mod tests {
     fn a_time_limit_kills_the_command_group_on_the_host_too() {
         let req = ExecRequest::new("sleep 100").timeout(std::time::Duration::from_millis(200));
         let line = remote_command("h", &req).unwrap_or_else(|e| panic!("{e}"));
-        assert!(line.contains("exec timeout -s KILL 1.200 /bin/sh -c"), "{line}");
+        assert!(line.contains("exec timeout -k 2 1.200 /bin/sh -c"), "{line}");
         let plain = remote_command("h", &ExecRequest::new("sleep 100")).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(plain, "/bin/sh -c 'sleep 100'");
         // Run it: the shell and its child die at the limit, though nobody signals them.
