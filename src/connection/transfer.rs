@@ -58,7 +58,7 @@ pub(crate) fn remote_command(host: &str, req: &ExecRequest) -> Result<String> {
 /// passes that on to a command it runs in a terminal of its own; killed outright it would
 /// leave the command behind), KILL two seconds later. This does not rely on sshd honouring a
 /// channel signal request, which it refuses for root logins.
-fn time_limited(host: &str, line: &str, after: std::time::Duration) -> Result<String> {
+pub(crate) fn time_limited(host: &str, line: &str, after: std::time::Duration) -> Result<String> {
     let secs = after.as_secs_f64() + 1.0;
     let script =
         format!("if command -v timeout >/dev/null 2>&1; then exec timeout -k 2 {secs:.3} {line}; else exec {line}; fi");
