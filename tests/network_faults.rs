@@ -205,8 +205,9 @@ fn descendants(root: u32) -> Vec<Proc> {
     found
 }
 
+/// SIGKILL to one process of this test's, by pid (the shell's builtin: no procps needed).
 fn kill(pid: u32) {
-    let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    let _ = Command::new("sh").args(["-c", &format!("kill -9 {pid}")]).status();
 }
 
 /// Processes anywhere whose command line contains `marker` (a number only this test uses).
