@@ -210,6 +210,44 @@ fn kill(pid: u32) {
     let _ = Command::new("sh").args(["-c", &format!("kill -9 {pid}")]).status();
 }
 
+/// Ends, also when a test fails half-way, what the test caused on its hosts: the session
+/// processes under its sshd servers (by pid) and commands carrying its markers.
+struct Cleanup {
+    /// Kill everything under these.
+    parents: Vec<u32>,
+    /// Kill these themselves too (servers this test started outside the support code).
+    servers: Vec<u32>,
+    markers: Vec<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for p in self.parents.iter().chain(&self.servers) {
+            for d in descendants(*p) {
+                kill(d.pid);
+            }
+        }
+        for p in &self.servers {
+            kill(*p);
+        }
+        for m in &self.markers {
+            for p in processes().into_iter().filter(|p| p.cmdline.contains(m.as_str())) {
+                if !p.cmdline.contains("network_faults") {
+                    kill(p.pid);
+                }
+            }
+        }
+    }
+}
+
+fn markers(m: &[&str]) -> Cleanup {
+    Cleanup {
+        parents: Vec::new(),
+        servers: Vec::new(),
+        markers: m.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
 /// Processes anywhere whose command line contains `marker` (a number only this test uses).
 fn running_with(marker: &str) -> Vec<String> {
     processes()
@@ -398,6 +436,8 @@ fn a_connection_reset_mid_batch_marks_the_host_unreachable_and_no_later_batch_st
 ";
     let dir = tempfile::tempdir().expect("tempdir");
     write_tree(dir.path(), &[("hosts.yml", &hosts.inventory(&[])), ("site.yml", book)]);
+    let mut cleanup = markers(&["sleep 4.41101"]);
+    cleanup.parents = hosts.hosts.iter().map(|h| h.pid()).collect();
     let child = spawn_play(dir.path(), &["site.yml", "-i", "hosts.yml"]);
     let b = &hosts.hosts[1];
     wait_for("b's command to start", Duration::from_secs(60), || {
@@ -441,6 +481,8 @@ fn a_peer_that_vanishes_mid_command_is_detected_by_keepalives_not_waited_for() {
 ";
     let dir = tempfile::tempdir().expect("tempdir");
     write_tree(dir.path(), &[("hosts.ini", &inv), ("site.yml", book)]);
+    let mut cleanup = markers(&["sleep 41201"]);
+    cleanup.parents.push(sshd_pid);
     let child = spawn_play(dir.path(), &["site.yml", "-i", "hosts.ini"]);
     wait_for("the command to start", Duration::from_secs(60), || {
         descendants(sshd_pid).iter().any(|p| p.cmdline.contains("41201"))
@@ -449,10 +491,7 @@ fn a_peer_that_vanishes_mid_command_is_detected_by_keepalives_not_waited_for() {
     let cut = Instant::now();
     let out = finish(child, Duration::from_secs(120));
     let took = cut.elapsed();
-    // The sessions are still there on the far side; they are this test's to end.
-    for p in descendants(sshd_pid) {
-        kill(p.pid);
-    }
+    // The sessions are still there on the far side: `cleanup` ends them.
     assert_eq!(out.code, 4, "{}", both(&out));
     assert_eq!(recap(&out.stdout, "far"), Some([0, 0, 1, 0]), "{}", both(&out));
     assert!(
@@ -482,6 +521,8 @@ fn the_bastion_going_down_mid_rollout_stops_it_cleanly_and_resume_finishes() {
         dir.path(),
         &[("hosts.ini", &lab.inventory_ini("behind")), ("site.yml", book)],
     );
+    let mut cleanup = markers(&["sleep 3.41301"]);
+    cleanup.parents = vec![bastion_pid, p1_pid];
     let child = spawn_play(dir.path(), &["site.yml", "-i", "hosts.ini"]);
     wait_for("private1's command", Duration::from_secs(60), || {
         descendants(p1_pid).iter().any(|p| p.cmdline.contains("3.41301"))
@@ -519,15 +560,12 @@ fn the_bastion_going_down_mid_rollout_stops_it_cleanly_and_resume_finishes() {
         bastion_dir.join("sshd.pid").exists()
     });
     let again = pid_file(&bastion_dir.join("sshd.pid"));
+    cleanup.servers.push(again);
     let p0_logins = lab.private[0].logins();
     let resumed = finish(
         spawn_play(dir.path(), &["site.yml", "-i", "hosts.ini", "--resume"]),
         Duration::from_secs(90),
     );
-    for p in descendants(again) {
-        kill(p.pid);
-    }
-    kill(again);
     assert_eq!(resumed.code, 0, "{}", both(&resumed));
     assert_eq!(lab.private[0].logins(), p0_logins, "batch 1 is not run again");
     assert!(lab.private[2].logins() > 0, "the rest of the rollout ran");
@@ -549,6 +587,7 @@ fn a_hung_command_ends_at_its_timeout_with_the_remote_process_killed() {
 ";
     let dir = tempfile::tempdir().expect("tempdir");
     write_tree(dir.path(), &[("hosts.yml", &hosts.inventory(&[])), ("site.yml", book)]);
+    let _cleanup = markers(&["sleep 41401", "sleep 41402"]);
     let start = Instant::now();
     let out = finish(
         spawn_play(dir.path(), &["site.yml", "-i", "hosts.yml"]),
@@ -562,7 +601,7 @@ fn a_hung_command_ends_at_its_timeout_with_the_remote_process_killed() {
         both(&out)
     );
     assert!(out.stdout.contains("ignored=2"), "{}", both(&out));
-    for marker in ["41401", "41402"] {
+    for marker in ["sleep 41401", "sleep 41402"] {
         let left = gone_within(marker, Duration::from_secs(10));
         assert!(left.is_empty(), "still running on the host: {left:?}");
     }
@@ -572,6 +611,7 @@ fn a_hung_command_ends_at_its_timeout_with_the_remote_process_killed() {
 fn become_that_gets_no_or_a_wrong_password_or_hangs_ends_with_sudo_and_its_command_gone() {
     become_users::ensure();
     let hosts = SshHosts::start(&["a"]);
+    let _cleanup = markers(&["sleep 41601", "sleep 41602", "sleep 41603", "sleep 41604"]);
     let pw = serde_json::to_string(become_users::PW).expect("json");
     let right = format!("    ansible_become_password: {pw}\n");
     // (case, login user, extra vars, marker in its command, what the failure says)
@@ -641,7 +681,7 @@ fn become_that_gets_no_or_a_wrong_password_or_hangs_ends_with_sudo_and_its_comma
             "{case}: says what went wrong: {}",
             both(&out)
         );
-        let left = gone_within(marker, Duration::from_secs(10));
+        let left = gone_within(&format!("sleep {marker}"), Duration::from_secs(10));
         assert!(left.is_empty(), "{case}: sudo or its command still running: {left:?}");
     }
 }

@@ -102,6 +102,9 @@ impl SshHosts {
                 .arg("-E")
                 .arg(hd.join("sshd.log"))
                 .stdin(Stdio::null())
+                // Logs go to -E; a session left behind must not hold the test's output open.
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
                 .spawn()
                 .expect("sshd starts");
             let public = std::fs::read_to_string(host_key.with_extension("pub")).expect("host key");
