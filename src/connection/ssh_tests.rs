@@ -499,3 +499,31 @@ fn jump_through_a_bastion_shares_its_session() {
     let e = r.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("bastion") && e.contains("not known"), "{e}");
 }
+
+#[test]
+fn a_connection_lost_mid_command_is_unreachable_a_refused_command_is_not() {
+    let lab = Lab::new();
+    let sshd = lab.sshd("127.0.0.1", "");
+    lab.trust(&sshd);
+    let o = opts(&lab, &sshd);
+    rt().block_on(async {
+        let c = ok(connect(&o).await);
+        // A failing command is a result, not a lost connection.
+        let out = ok(c.exec(&ExecRequest::new("exit 3")).await);
+        assert_eq!(out.rc, 3);
+        let req = ExecRequest::new("sleep 30");
+        let run = c.exec(&req);
+        let reset = async {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            let s = &sshd;
+            tokio::task::block_in_place(|| s.kill_sessions());
+        };
+        let start = Instant::now();
+        let (r, ()) = tokio::join!(run, reset);
+        let e = r.err().unwrap_or_else(|| panic!("the command survived its connection"));
+        assert!(e.is_unreachable(), "{e}");
+        assert!(e.to_string().contains("was lost while the task ran"), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(10));
+        assert!(!c.is_alive());
+    });
+}
