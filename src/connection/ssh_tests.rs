@@ -501,7 +501,7 @@ fn jump_through_a_bastion_shares_its_session() {
 }
 
 #[test]
-fn a_connection_lost_mid_command_is_unreachable_a_refused_command_is_not() {
+fn a_connection_lost_mid_command_is_unreachable_a_failing_command_is_not() {
     let lab = Lab::new();
     let sshd = lab.sshd("127.0.0.1", "");
     lab.trust(&sshd);
