@@ -467,7 +467,9 @@ mod tests {
 
     #[test]
     fn timeout_waits_and_only_async_with_poll_zero_runs_in_the_background() {
-        let table: &[(Option<u64>, Option<u64>, Option<u64>, Option<Limit>)] = &[
+        // (async, poll, timeout, limit)
+        type Row = (Option<u64>, Option<u64>, Option<u64>, Option<Limit>);
+        let table: &[Row] = &[
             (None, None, None, None),
             (None, None, Some(3), Some(Limit::Wait { secs: 3, poll: 0 })),
             (None, Some(0), Some(3), Some(Limit::Wait { secs: 3, poll: 0 })),
