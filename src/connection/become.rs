@@ -13,7 +13,7 @@
 use super::options::Secret;
 use super::prompt::BecomePrompt;
 use super::quote::quote;
-use super::transfer::{check_env_name, get_command, put_script, read_content, temp_path};
+use super::transfer::{check_env_name, get_command, put_script, read_content, temp_path, time_limited};
 use super::{BoxFuture, Connection, Error, ErrorKind, ExecOutput, ExecRequest, PutFile, Result};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -130,6 +130,13 @@ impl BecomeConnection {
         }
         script.push_str(&req.command);
         let inner = format!("/bin/sh -c {}", self.q(&script)?);
+        let pty = self.spec.method == BecomeMethod::Su;
+        // sudo passes a signal on to the command alone, not to what it started: the time limit
+        // goes inside too, where it stops the command's whole process group as the target user.
+        let inner = match req.timeout {
+            Some(after) if !pty => time_limited(host, &inner, after)?,
+            _ => inner,
+        };
         let user = self.q(&self.spec.user)?;
         let exe = self
             .spec
@@ -167,7 +174,7 @@ impl BecomeConnection {
                 prompt,
                 marker,
                 password: self.spec.password.clone(),
-                pty: self.spec.method == BecomeMethod::Su,
+                pty,
                 timeout: self.spec.timeout,
                 what: format!("{} to {}", self.spec.method.name(), self.spec.user),
             }),
@@ -313,6 +320,15 @@ mod tests {
             assert!(w.command.contains(&p.marker));
             assert_eq!(p.pty, spec.method == BecomeMethod::Su);
             assert!(!format!("{p:?}").contains("p'w"), "{p:?}");
+        }
+        // A time limit goes inside sudo too (sudo signals only the command it started); su
+        // runs under a terminal, whose hangup ends the command.
+        for (method, inside) in [(BecomeMethod::Sudo, true), (BecomeMethod::Su, false)] {
+            let w = conn(BecomeSpec::new(method))
+                .wrap(&ExecRequest::new("sleep 9").timeout(Duration::from_secs(3)))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(w.command.contains("timeout -k 2 4.000"), inside, "{}", w.command);
+            assert_eq!(w.timeout, Some(Duration::from_secs(3)));
         }
         // Each command gets its own marker and prompt.
         let c = conn(BecomeSpec::new(BecomeMethod::Sudo));

@@ -19,6 +19,9 @@ pub enum ErrorKind {
     Unreachable { reason: String },
     /// Connecting, a command, or a bastion took longer than allowed.
     Timeout { what: String, after: Duration },
+    /// A command ran past its time limit (the task's `timeout`) and was killed. A task
+    /// failure, not an unreachable host: the connection still stands.
+    CommandTimeout { after: Duration },
     /// The host key is not what `known_hosts` says.
     HostKey(Box<HostKeyProblem>),
     /// The server refused every credential we had.
@@ -120,6 +123,9 @@ impl Error {
             ErrorKind::Timeout { what, after } => {
                 format!("{h}: {what} timed out after {}", human(*after))
             }
+            ErrorKind::CommandTimeout { after } => {
+                format!("{h}: the command timed out after {} and was killed", human(*after))
+            }
             ErrorKind::HostKey(p) => host_key_message(h, p),
             ErrorKind::Auth { user, tried } => {
                 let tried = if tried.is_empty() {
@@ -153,6 +159,7 @@ impl Error {
             ErrorKind::Unreachable { .. } => {
                 Some("check ansible_host/ansible_port, that sshd runs there, and any bastion (ProxyJump)".into())
             }
+            ErrorKind::CommandTimeout { .. } => Some("raise the task's timeout if the command is just slow".into()),
             ErrorKind::Timeout { .. } => Some("check the network path; raise the timeout (ConnectTimeout / timeout) if the host is just slow".into()),
             ErrorKind::HostKey(p) => host_key_help(&self.host, p),
             ErrorKind::Auth { .. } => Some(

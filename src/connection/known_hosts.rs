@@ -281,9 +281,15 @@ pub fn verify(policy: &HostKeyPolicy, label: &str, address: &str, port: u16, key
         return Ok(());
     }
     let err = |p| Err(Error::new(label, ErrorKind::HostKey(Box::new(p))));
-    let outcome = check(&load(&policy.files)?, address, port, key);
-    match outcome {
+    let entries = load(&policy.files)?;
+    match check(&entries, address, port, key) {
         Outcome::Match => Ok(()),
+        // As ssh does: nothing recorded for `[host]:port`, but the bare name (port 22) has this
+        // very key. Only a match counts; a different key there changes nothing.
+        Outcome::Unknown { .. } if port != 22 && check(&entries, address, 22, key) == Outcome::Match => {
+            tracing::debug!("{label}: host key found under {address} without the port");
+            Ok(())
+        }
         Outcome::Changed { file, line } => err(HostKeyProblem::Changed {
             fingerprint: fingerprint(key),
             file,
@@ -588,5 +594,37 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("ssh-keyscan -p 22 10.9.9.9 >>"), "{e}");
+    }
+
+    #[test]
+    fn off_port_22_a_key_recorded_without_the_port_is_accepted_as_ssh_does() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.path().join("known_hosts");
+        // (file, port, accepted when strict, accepted with accept-new (which records it))
+        let table: &[(String, u16, bool, bool)] = &[
+            (format!("10.1.1.1 {ED}\n"), 2022, true, true),
+            (format!("10.1.1.1 {ED2}\n"), 2022, false, true),
+            (format!("[10.1.1.1]:2022 {ED2}\n10.1.1.1 {ED}\n"), 2022, false, false),
+            (format!("@revoked 10.1.1.1 {ED}\n"), 2022, false, true),
+            (format!("[10.1.1.1]:2022 {ED}\n"), 22, false, true),
+        ];
+        for (text, port, strict, accept_new) in table {
+            for (mode, want) in [(StrictMode::Strict, strict), (StrictMode::AcceptNew, accept_new)] {
+                let _ = std::fs::write(&file, text);
+                let policy = HostKeyPolicy {
+                    files: vec![file.clone()],
+                    mode,
+                };
+                let got = verify(&policy, "h", "10.1.1.1", *port, &key(ED));
+                assert_eq!(got.is_ok(), *want, "{mode:?} {text} port {port}: {got:?}");
+                let now = std::fs::read_to_string(&file).unwrap_or_default();
+                let recorded = now.len() > text.len();
+                assert_eq!(
+                    recorded,
+                    *want && !strict && mode == StrictMode::AcceptNew,
+                    "{mode:?} {text}: {now}"
+                );
+            }
+        }
     }
 }

@@ -258,15 +258,9 @@ impl Connection for LocalConnection {
             match req.timeout {
                 None => self.run(req).await,
                 // Dropping the child on timeout kills it (kill_on_drop).
-                Some(after) => tokio::time::timeout(after, self.run(req)).await.map_err(|_| {
-                    Error::new(
-                        &self.host,
-                        ErrorKind::Timeout {
-                            what: "command".into(),
-                            after,
-                        },
-                    )
-                })?,
+                Some(after) => tokio::time::timeout(after, self.run(req))
+                    .await
+                    .map_err(|_| Error::new(&self.host, ErrorKind::CommandTimeout { after }))?,
             }
         })
     }
@@ -340,7 +334,7 @@ mod tests {
                 matches!(
                     r,
                     Err(Error {
-                        kind: ErrorKind::Timeout { .. },
+                        kind: ErrorKind::CommandTimeout { .. },
                         ..
                     })
                 ),

@@ -32,6 +32,8 @@ impl fmt::Debug for Secret {
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(30);
+/// OpenSSH's default `ServerAliveCountMax`.
+pub const DEFAULT_KEEPALIVE_MAX: usize = 3;
 /// OpenSSH's default `MaxSessions`.
 pub const DEFAULT_MAX_CHANNELS: usize = 10;
 
@@ -54,6 +56,8 @@ pub struct SshOptions {
     pub host_keys: HostKeyPolicy,
     pub connect_timeout: Duration,
     pub keepalive: Option<Duration>,
+    /// Unanswered keepalives after which the peer is taken for gone (`ServerAliveCountMax`).
+    pub keepalive_max: usize,
     /// Bastions, outermost first.
     pub jumps: Vec<JumpHost>,
     /// Concurrent command channels on this connection.
@@ -110,6 +114,7 @@ impl SshOptions {
             host_keys: HostKeyPolicy::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             keepalive: Some(DEFAULT_KEEPALIVE),
+            keepalive_max: DEFAULT_KEEPALIVE_MAX,
             jumps: Vec::new(),
             max_channels: DEFAULT_MAX_CHANNELS,
         }
@@ -184,6 +189,12 @@ impl SshOptions {
                 .unwrap_or(DEFAULT_KEEPALIVE),
         )
         .filter(|d| !d.is_zero());
+        // 0 would turn the check off in russh; OpenSSH gives up at the first unanswered one.
+        o.keepalive_max = args
+            .server_alive_count_max
+            .or(hc.server_alive_count_max)
+            .unwrap_or(DEFAULT_KEEPALIVE_MAX)
+            .max(1);
 
         let mut jumps = match (&args.proxy_jump, &args.proxy_command, &hc.proxy_jump, &hc.proxy_command) {
             (Some(j), _, _, _) => parse_proxy_jump(label, j)?,
@@ -301,5 +312,39 @@ mod tests {
         assert_eq!((o.address.as_str(), o.port, o.user.as_str()), ("192.0.2.5", 22, "root"));
         assert_eq!(o.host_keys.mode, StrictMode::Off);
         assert!(o.jumps.is_empty(), "ssh_config Host web does not apply to 192.0.2.5");
+    }
+
+    #[test]
+    fn keepalive_interval_and_count_from_args_then_config() {
+        let cfg = SshConfig::parse(
+            "Host *\n ServerAliveInterval 9\n ServerAliveCountMax 5\n",
+            Path::new("cfg"),
+        )
+        .unwrap_or_default();
+        let table: &[(&str, Option<u64>, usize)] = &[
+            ("", Some(9), 5),
+            ("-o ServerAliveInterval=1 -o ServerAliveCountMax=2", Some(1), 2),
+            ("-o ServerAliveCountMax=0", Some(9), 1),
+            ("-o ServerAliveInterval=0", None, 5),
+        ];
+        for (text, interval, count) in table {
+            let args = SshArgs::parse("h", text).unwrap_or_else(|e| panic!("{e}"));
+            let o = SshOptions::resolve("h", &InventorySsh::default(), &args, &cfg, &env())
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(o.keepalive, interval.map(Duration::from_secs), "{text}");
+            assert_eq!(o.keepalive_max, *count, "{text}");
+        }
+        let o = SshOptions::resolve(
+            "h",
+            &InventorySsh::default(),
+            &SshArgs::default(),
+            &SshConfig::default(),
+            &env(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (o.keepalive, o.keepalive_max),
+            (Some(DEFAULT_KEEPALIVE), DEFAULT_KEEPALIVE_MAX)
+        );
     }
 }

@@ -131,7 +131,7 @@ impl SshConnector {
             label: opts.label.clone(),
             session,
             shell: tokio::sync::Mutex::new(ShellState::NotStarted),
-            _hops: hops,
+            hops,
         })
     }
 
@@ -156,7 +156,7 @@ fn client_config(opts: &SshOptions) -> client::Config {
     client::Config {
         nodelay: true,
         keepalive_interval: opts.keepalive,
-        keepalive_max: 3,
+        keepalive_max: opts.keepalive_max,
         preferred,
         ..client::Config::default()
     }
@@ -326,7 +326,7 @@ pub struct SshConnection {
     /// The host's long-lived shell for plain commands (see [`super::shell_session`]).
     shell: tokio::sync::Mutex<ShellState>,
     /// Keeps the bastion sessions alive while this host uses them.
-    _hops: Vec<Arc<Session>>,
+    hops: Vec<Arc<Session>>,
 }
 
 enum ShellState {
@@ -337,6 +337,32 @@ enum ShellState {
 }
 
 impl SshConnection {
+    /// A channel that failed because the connection under it is gone (reset, keepalives
+    /// unanswered, a bastion down) means the host is unreachable, as in Ansible; the message
+    /// names the hop that went. Other failures pass through.
+    async fn lost_or<T>(&self, r: Result<T>) -> Result<T> {
+        let Err(e) = r else { return r };
+        if !matches!(e.kind, ErrorKind::Channel { .. }) {
+            return Err(e);
+        }
+        // The session notices a dead transport a moment after its channels do.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        while !self.session.is_closed() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        if !self.session.is_closed() {
+            return Err(e);
+        }
+        let reason = match self.hops.iter().find(|h| h.is_closed()) {
+            Some(hop) => format!(
+                "the connection through bastion {} was lost while the task ran",
+                hop.label
+            ),
+            None => format!("the connection to {} was lost while the task ran", self.session.label),
+        };
+        Err(Error::new(&self.label, ErrorKind::Unreachable { reason }))
+    }
+
     /// Run a plain command in the host's shell when it is free; `None` when it is busy or
     /// broken (the caller opens a channel instead).
     async fn run_in_shell(&self, line: &str, stdin: Option<&[u8]>) -> Option<Result<ExecOutput>> {
@@ -520,13 +546,7 @@ impl SshConnection {
             None => exchange.await,
             Some(after) => match tokio::time::timeout(after, exchange).await {
                 Ok(r) => r,
-                Err(_) => Err(Error::new(
-                    label,
-                    ErrorKind::Timeout {
-                        what: "command".into(),
-                        after,
-                    },
-                )),
+                Err(_) => Err(Error::new(label, ErrorKind::CommandTimeout { after })),
             },
         };
         if result.is_err() && !closed {
@@ -570,8 +590,10 @@ impl Connection for SshConnection {
     fn exec<'a>(&'a self, req: &'a ExecRequest) -> BoxFuture<'a, Result<ExecOutput>> {
         Box::pin(async move {
             let line = remote_command(&self.label, req)?;
-            self.run(line, req.stdin.as_deref(), req.timeout, req.become_prompt.as_ref())
-                .await
+            let r = self
+                .run(line, req.stdin.as_deref(), req.timeout, req.become_prompt.as_ref())
+                .await;
+            self.lost_or(r).await
         })
     }
 
@@ -579,7 +601,7 @@ impl Connection for SshConnection {
         Box::pin(async move {
             let line = put_script(&self.label, file)?;
             let data = read_content(&self.label, &file.content).await?;
-            let out = self.run(line, Some(&data), None, None).await?;
+            let out = self.lost_or(self.run(line, Some(&data), None, None).await).await?;
             if out.rc != 0 {
                 return Err(Error::new(
                     &self.label,
@@ -596,7 +618,9 @@ impl Connection for SshConnection {
 
     fn get_file<'a>(&'a self, remote: &'a str) -> BoxFuture<'a, Result<Vec<u8>>> {
         Box::pin(async move {
-            let out = self.run(get_command(&self.label, remote)?, None, None, None).await?;
+            let out = self
+                .lost_or(self.run(get_command(&self.label, remote)?, None, None, None).await)
+                .await?;
             if out.rc != 0 {
                 return Err(Error::new(
                     &self.label,

@@ -20,6 +20,8 @@ pub struct SshArgs {
     pub port: Option<u16>,
     pub user: Option<String>,
     pub server_alive_interval: Option<Duration>,
+    /// `ServerAliveCountMax`: unanswered keepalives before the connection is declared dead.
+    pub server_alive_count_max: Option<usize>,
     pub connect_timeout: Option<Duration>,
     /// `-F file`.
     pub config_file: Option<PathBuf>,
@@ -134,6 +136,10 @@ impl SshArgs {
                 let s: u64 = value.parse().map_err(|_| bad("ServerAliveInterval"))?;
                 self.server_alive_interval.get_or_insert(Duration::from_secs(s));
             }
+            "serveralivecountmax" => {
+                let n: usize = value.parse().map_err(|_| bad("ServerAliveCountMax"))?;
+                self.server_alive_count_max.get_or_insert(n);
+            }
             "connecttimeout" => {
                 let s: u64 = value.parse().map_err(|_| bad("ConnectTimeout"))?;
                 self.connect_timeout.get_or_insert(Duration::from_secs(s));
@@ -153,7 +159,7 @@ mod tests {
         let a = SshArgs::parse(
             "h",
             "-o UserKnownHostsFile=/tmp/kh -oStrictHostKeyChecking=accept-new -o 'Port 2222' -o 'User = admin' \
-             -o ControlMaster=auto -o ServerAliveInterval=15 -o ConnectTimeout=7 -C -q -i ~/k1 -i/k2 -F /cfg -J u@b:22",
+             -o ControlMaster=auto -o ServerAliveInterval=15 -o ServerAliveCountMax=2 -o ConnectTimeout=7 -C -q -i ~/k1 -i/k2 -F /cfg -J u@b:22",
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(a.user_known_hosts_files, vec![PathBuf::from("/tmp/kh")]);
@@ -161,6 +167,7 @@ mod tests {
         assert_eq!(a.port, Some(2222));
         assert_eq!(a.user.as_deref(), Some("admin"));
         assert_eq!(a.server_alive_interval, Some(Duration::from_secs(15)));
+        assert_eq!(a.server_alive_count_max, Some(2));
         assert_eq!(a.connect_timeout, Some(Duration::from_secs(7)));
         assert_eq!(a.identity_files, vec![PathBuf::from("~/k1"), PathBuf::from("/k2")]);
         assert_eq!(a.config_file, Some(PathBuf::from("/cfg")));
@@ -190,6 +197,7 @@ mod tests {
     fn bad_values_are_errors_naming_the_option() {
         for (text, want) in [
             ("-o Port=x", "Port"),
+            ("-o ServerAliveCountMax=-1", "ServerAliveCountMax"),
             ("-o StrictHostKeyChecking=maybe", "StrictHostKeyChecking"),
             ("-p", "-p"),
             ("-o 'unclosed", "ssh arguments"),

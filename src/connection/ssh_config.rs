@@ -34,6 +34,7 @@ pub struct HostConfig {
     pub strict_host_key_checking: Option<StrictMode>,
     pub connect_timeout: Option<Duration>,
     pub server_alive_interval: Option<Duration>,
+    pub server_alive_count_max: Option<usize>,
 }
 
 impl SshConfig {
@@ -162,6 +163,11 @@ impl HostConfig {
                     self.server_alive_interval = v.parse().ok().map(Duration::from_secs);
                 }
             }
+            "serveralivecountmax" => {
+                if self.server_alive_count_max.is_none() {
+                    self.server_alive_count_max = v.parse().ok();
+                }
+            }
             other => tracing::trace!("ssh_config option {other} ignored"),
         }
     }
@@ -231,6 +237,7 @@ Host *
   Port 22
   IdentityFile ~/.ssh/id_ed25519
   ServerAliveInterval 30
+  ServerAliveCountMax 4
 ";
 
     #[test]
@@ -249,6 +256,7 @@ Host *
         assert_eq!(n.user_known_hosts_files, vec!["/k/one", "/k/two words"]);
         assert_eq!(n.strict_host_key_checking, Some(StrictMode::AcceptNew));
         assert_eq!(n.server_alive_interval, Some(Duration::from_secs(30)));
+        assert_eq!(n.server_alive_count_max, Some(4));
 
         let e = c.resolve("evil.lan");
         assert_eq!(e.user.as_deref(), Some("fallback"));

@@ -84,7 +84,7 @@ fn exec_reports_rc_stdout_stderr_and_feeds_stdin() {
             matches!(
                 r,
                 Err(Error {
-                    kind: ErrorKind::Timeout { .. },
+                    kind: ErrorKind::CommandTimeout { .. },
                     ..
                 })
             ),
@@ -215,8 +215,11 @@ fn strict_host_key_checking_unknown_changed_revoked_hashed() {
             "{e}"
         );
 
-        // Known for port 22 only: still unknown on this port.
+        // Known for port 22 only: accepted, as ssh does when `[host]:port` has no entry.
         let _ = std::fs::write(&lab.known_hosts, format!("127.0.0.1 {}\n", sshd.host_key_pub));
+        assert!(connect(&o).await.is_ok());
+        // Another key under the bare name: still unknown on this port.
+        let _ = std::fs::write(&lab.known_hosts, format!("127.0.0.1 {}\n", other_key.join(" ")));
         assert!(matches!(
             host_key_error(connect(&o).await),
             HostKeyProblem::Unknown { .. }
@@ -266,10 +269,10 @@ fn strict_host_key_checking_unknown_changed_revoked_hashed() {
         off.host_keys.mode = StrictMode::Off;
         ok(connect(&off).await);
     });
-    // Refused hosts never saw an authentication attempt.
+    // Refused hosts never saw an authentication attempt: four logins, all accepted ones.
     assert_eq!(
         sshd.log_text().matches("Accepted publickey").count(),
-        3,
+        4,
         "{}",
         sshd.log_text()
     );
@@ -495,4 +498,32 @@ fn jump_through_a_bastion_shares_its_session() {
     let r = rt().block_on(async { SshConnector::new(&env).connect(&o).await.map(|_| ()) });
     let e = r.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("bastion") && e.contains("not known"), "{e}");
+}
+
+#[test]
+fn a_connection_lost_mid_command_is_unreachable_a_failing_command_is_not() {
+    let lab = Lab::new();
+    let sshd = lab.sshd("127.0.0.1", "");
+    lab.trust(&sshd);
+    let o = opts(&lab, &sshd);
+    rt().block_on(async {
+        let c = ok(connect(&o).await);
+        // A failing command is a result, not a lost connection.
+        let out = ok(c.exec(&ExecRequest::new("exit 3")).await);
+        assert_eq!(out.rc, 3);
+        let req = ExecRequest::new("sleep 30");
+        let run = c.exec(&req);
+        let reset = async {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            let s = &sshd;
+            tokio::task::block_in_place(|| s.kill_sessions());
+        };
+        let start = Instant::now();
+        let (r, ()) = tokio::join!(run, reset);
+        let e = r.err().unwrap_or_else(|| panic!("the command survived its connection"));
+        assert!(e.is_unreachable(), "{e}");
+        assert!(e.to_string().contains("was lost while the task ran"), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(10));
+        assert!(!c.is_alive());
+    });
 }

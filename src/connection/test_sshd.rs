@@ -168,6 +168,29 @@ impl Sshd {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// SIGKILL every process under this server (its sessions and what they run), leaving the
+    /// server listening: to a client, its connection was reset.
+    pub fn kill_sessions(&self) {
+        let parent_of = |pid: &str| -> Option<u32> {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+        };
+        let mut all: Vec<(u32, u32)> = Vec::new();
+        for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let (Ok(pid), Some(ppid)) = (name.parse::<u32>(), parent_of(&name)) {
+                all.push((pid, ppid));
+            }
+        }
+        let mut frontier = vec![self.child.id()];
+        while let Some(p) = frontier.pop() {
+            for (pid, _) in all.iter().filter(|(_, pp)| *pp == p) {
+                frontier.push(*pid);
+                let _ = Command::new("sh").args(["-c", &format!("kill -9 {pid}")]).status();
+            }
+        }
+    }
 }
 
 impl Drop for Sshd {

@@ -44,6 +44,24 @@ pub(crate) fn remote_command(host: &str, req: &ExecRequest) -> Result<String> {
         script.push_str("; ");
     }
     script.push_str(&req.command);
+    let line = format!("/bin/sh -c {}", q(host, &script)?);
+    match req.timeout {
+        // Under a terminal, closing the channel hangs it up and ends the command; and a
+        // process group of its own there would stop at its first read from the terminal.
+        Some(after) if !req.become_prompt.as_ref().is_some_and(|p| p.pty) => time_limited(host, &line, after),
+        _ => Ok(line),
+    }
+}
+
+/// `line` under the host's `timeout(1)` when it has one, stopped a second after we give up on
+/// it with everything it started: `timeout` signals its whole process group, TERM first (sudo
+/// passes that on to a command it runs in a terminal of its own; killed outright it would
+/// leave the command behind), KILL two seconds later. This does not rely on sshd honouring a
+/// channel signal request, which it refuses for root logins.
+pub(crate) fn time_limited(host: &str, line: &str, after: std::time::Duration) -> Result<String> {
+    let secs = after.as_secs_f64() + 1.0;
+    let script =
+        format!("if command -v timeout >/dev/null 2>&1; then exec timeout -k 2 {secs:.3} {line}; else exec {line}; fi");
     Ok(format!("/bin/sh -c {}", q(host, &script)?))
 }
 
@@ -173,5 +191,21 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(leftovers, vec![1], "temp file left behind");
+    }
+
+    #[test]
+    fn a_time_limit_kills_the_command_group_on_the_host_too() {
+        let req = ExecRequest::new("sleep 100").timeout(std::time::Duration::from_millis(200));
+        let line = remote_command("h", &req).unwrap_or_else(|e| panic!("{e}"));
+        assert!(line.contains("exec timeout -k 2 1.200 /bin/sh -c"), "{line}");
+        let plain = remote_command("h", &ExecRequest::new("sleep 100")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plain, "/bin/sh -c 'sleep 100'");
+        // Run it: the shell and its child die at the limit, though nobody signals them.
+        let local = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(line.replace("sleep 100", "sleep 100 | cat"))
+            .output();
+        let out = local.unwrap_or_else(|e| panic!("{e}"));
+        assert!(!out.status.success(), "{out:?}");
     }
 }

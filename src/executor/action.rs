@@ -137,14 +137,14 @@ pub async fn call_module(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Map {
         Ok(l) => l,
         Err(e) => return failed_result(e),
     };
-    let conn: Arc<dyn Connection> = match limit {
-        Some((secs, _)) => Arc::new(
+    let conn: Arc<dyn Connection> = match limit.map(Limit::secs) {
+        Some(secs) => Arc::new(
             EnvConnection::new(conn, Vec::new()).with_deadline(tokio::time::Instant::now() + Duration::from_secs(secs)),
         ),
         None => conn,
     };
     let search_dirs = search_dirs(call);
-    if let Some((secs, 0)) = limit {
+    if let Some(Limit::Background(secs)) = limit {
         return start_job(call, code, args, conn, vars, search_dirs, (check, diff), secs);
     }
     let ctx = ModuleCtx {
@@ -160,11 +160,13 @@ pub async fn call_module(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Map {
 
     let started = Instant::now();
     let outcome = match limit {
-        None => code(&ctx).await,
-        Some((secs, poll)) => {
+        None | Some(Limit::Background(_)) => code(&ctx).await,
+        Some(Limit::Wait { secs, poll }) => {
             let fut = code(&ctx);
             tokio::pin!(fut);
-            let deadline = tokio::time::sleep(Duration::from_secs(secs));
+            // The commands themselves stop at `secs` and kill what they started on the host;
+            // this later backstop must not cut that kill short.
+            let deadline = tokio::time::sleep(Duration::from_secs(secs) + KILL_GRACE);
             tokio::pin!(deadline);
             let mut ticker = tokio::time::interval(Duration::from_secs(poll.max(1)));
             ticker.tick().await;
@@ -233,8 +235,38 @@ fn with_diff(o: Outcome) -> Map {
     r
 }
 
+/// How long a timed-out command gets to be killed on the host before the task stops waiting.
+const KILL_GRACE: Duration = Duration::from_secs(3);
+
+/// How long a task may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    /// `async` with `poll: 0`: start a job and move on.
+    Background(u64),
+    /// `async` with a poll interval, or `timeout`: wait, and fail the task at the limit.
+    /// `poll` 0 reports no progress.
+    Wait { secs: u64, poll: u64 },
+}
+
+impl Limit {
+    fn secs(self) -> u64 {
+        match self {
+            Limit::Background(s) | Limit::Wait { secs: s, .. } => s,
+        }
+    }
+
+    /// From the `async`, `poll` and `timeout` keywords; `async` wins, as in Ansible.
+    fn from_keywords(async_: Option<u64>, poll: Option<u64>, timeout: Option<u64>) -> Option<Limit> {
+        match (async_.filter(|a| *a > 0), poll.unwrap_or(15)) {
+            (Some(a), 0) => Some(Limit::Background(a)),
+            (Some(a), p) => Some(Limit::Wait { secs: a, poll: p }),
+            (None, _) => timeout.filter(|t| *t > 0).map(|t| Limit::Wait { secs: t, poll: 0 }),
+        }
+    }
+}
+
 /// `timeout:` (kill after N seconds) or `async:` (allow N seconds, report every `poll`).
-fn time_limit(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Result<Option<(u64, u64)>, String> {
+fn time_limit(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Result<Option<Limit>, String> {
     let int = |name: &str| -> Result<Option<u64>, String> {
         match call.run.keyword(name) {
             None => Ok(None),
@@ -256,11 +288,7 @@ fn time_limit(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Result<Option<(u64
             }
         }
     };
-    if let Some(a) = int("async")?.filter(|a| *a > 0) {
-        let poll = int("poll")?.unwrap_or(15);
-        return Ok(Some((a, poll)));
-    }
-    Ok(int("timeout")?.filter(|t| *t > 0).map(|t| (t, 0)))
+    Ok(Limit::from_keywords(int("async")?, int("poll")?, int("timeout")?))
 }
 
 /// The connection for this call: the host's own, a delegate's, or this machine.
@@ -449,4 +477,32 @@ fn async_status(call: &ActionCall<'_>, vars: &Arc<dyn Vars>) -> Map {
     };
     let cleanup = args.get("mode").is_some_and(|m| m.to_string() == "cleanup");
     call.shared.jobs.status(&jid, cleanup)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Limit;
+
+    #[test]
+    fn timeout_waits_and_only_async_with_poll_zero_runs_in_the_background() {
+        // (async, poll, timeout, limit)
+        type Row = (Option<u64>, Option<u64>, Option<u64>, Option<Limit>);
+        let table: &[Row] = &[
+            (None, None, None, None),
+            (None, None, Some(3), Some(Limit::Wait { secs: 3, poll: 0 })),
+            (None, Some(0), Some(3), Some(Limit::Wait { secs: 3, poll: 0 })),
+            (None, None, Some(0), None),
+            (Some(60), Some(0), None, Some(Limit::Background(60))),
+            (Some(60), None, None, Some(Limit::Wait { secs: 60, poll: 15 })),
+            (Some(60), Some(5), Some(3), Some(Limit::Wait { secs: 60, poll: 5 })),
+            (Some(0), Some(0), Some(3), Some(Limit::Wait { secs: 3, poll: 0 })),
+        ];
+        for (a, p, t, want) in table {
+            assert_eq!(
+                Limit::from_keywords(*a, *p, *t),
+                *want,
+                "async {a:?} poll {p:?} timeout {t:?}"
+            );
+        }
+    }
 }

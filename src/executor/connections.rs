@@ -188,6 +188,7 @@ impl ConnectionPool {
             Some(v) => v.as_bool_loose(),
             None => (!opts.host_key_checking).then_some(false),
         };
+        let base_args = text("ansible_ssh_args")?.unwrap_or_else(|| opts.ssh_args.clone());
         let inv = InventorySsh {
             host: text("ansible_host")?.or(text("ansible_ssh_host")?),
             port,
@@ -204,13 +205,15 @@ impl ConnectionPool {
                 .or(opts.connection_password.clone()),
             private_key_passphrase: text("ansible_ssh_private_key_passphrase")?.map(Secret::new),
             host_key_checking,
-            timeout: text("ansible_ssh_timeout")?
-                .or(text("ansible_timeout")?)
-                .and_then(|t| t.trim().parse::<u64>().ok())
-                .or(Some(opts.timeout))
-                .map(Duration::from_secs),
+            timeout: connect_timeout(
+                &SshArgs::parse(host, &base_args)?,
+                text("ansible_ssh_timeout")?
+                    .or(text("ansible_timeout")?)
+                    .and_then(|t| t.trim().parse::<u64>().ok())
+                    .unwrap_or(opts.timeout),
+            ),
         };
-        let mut sources: Vec<String> = vec![text("ansible_ssh_args")?.unwrap_or_else(|| opts.ssh_args.clone())];
+        let mut sources: Vec<String> = vec![base_args];
         if let Some(c) = text("ansible_ssh_common_args")?.or(opts.ssh_common_args.clone()) {
             sources.push(c);
         }
@@ -231,9 +234,16 @@ impl ConnectionPool {
     }
 }
 
+/// Ansible puts `-o ConnectTimeout=<timeout>` after `ssh_args` and before the common and extra
+/// arguments, and ssh keeps the first value: a ConnectTimeout in `ssh_args` wins, one in the
+/// common or extra arguments does not.
+fn connect_timeout(ssh_args: &SshArgs, timeout_secs: u64) -> Option<Duration> {
+    Some(ssh_args.connect_timeout.unwrap_or(Duration::from_secs(timeout_secs)))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::settings_key;
+    use super::*;
     use crate::template::{MapVars, Templar, TemplarContext, Vars};
     use crate::value::{Map, Value};
     use std::sync::Arc;
@@ -272,6 +282,24 @@ mod tests {
         ];
         for (pairs, same) in cases {
             assert_eq!(key(&pairs) == base, same, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn connect_timeout_from_ssh_args_beats_the_timeout_setting() {
+        let table: &[(&str, u64, u64)] = &[
+            ("", 10, 10),
+            ("-C -o ControlMaster=auto", 3, 3),
+            ("-o ConnectTimeout=2", 10, 2),
+            ("-oConnectTimeout=7 -o ConnectTimeout=1", 10, 7),
+        ];
+        for (args, timeout, want) in table {
+            let parsed = SshArgs::parse("h", args).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                connect_timeout(&parsed, *timeout),
+                Some(Duration::from_secs(*want)),
+                "{args}"
+            );
         }
     }
 }

@@ -262,6 +262,9 @@ impl NetLab {
         let child = Command::new("ip")
             .args(["netns", "exec", ns, SSHD, "-D", "-f", &cfg, "-E", &logs])
             .stdin(Stdio::null())
+            // Logs go to -E; a session left behind must not hold the test's output open.
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("netlab: starting sshd in {ns}: {e}"));
         let mut s = NsSshd {

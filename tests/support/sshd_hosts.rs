@@ -45,9 +45,27 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+impl SshHost {
+    /// The listening sshd's pid (its session processes are its children).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server's log (`-E`).
+    pub fn log(&self) -> String {
+        let dir = self.host_key.parent().map(Path::to_path_buf).unwrap_or_default();
+        std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default()
+    }
+}
+
 impl SshHosts {
     /// Start `names.len()` servers.
     pub fn start(names: &[&str]) -> SshHosts {
+        SshHosts::start_with(names, "")
+    }
+
+    /// Start servers with `extra` lines at the top of each sshd_config (first value wins).
+    pub fn start_with(names: &[&str], extra: &str) -> SshHosts {
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} is missing: install openssh-server (apt-get install -y openssh-server) to run these tests"
@@ -71,7 +89,7 @@ impl SshHosts {
             std::fs::write(
                 &config,
                 format!(
-                    "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\nPermitRootLogin yes\nPasswordAuthentication no\nStrictModes no\nUsePAM no\nMaxSessions 100\nMaxStartups 100:30:200\nPidFile none\n",
+                    "{extra}Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\nPermitRootLogin yes\nPasswordAuthentication no\nStrictModes no\nUsePAM no\nMaxSessions 100\nMaxStartups 100:30:200\nPidFile none\n",
                     host_key.display(),
                     auth.display()
                 ),
@@ -84,6 +102,9 @@ impl SshHosts {
                 .arg("-E")
                 .arg(hd.join("sshd.log"))
                 .stdin(Stdio::null())
+                // Logs go to -E; a session left behind must not hold the test's output open.
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
                 .spawn()
                 .expect("sshd starts");
             let public = std::fs::read_to_string(host_key.with_extension("pub")).expect("host key");
