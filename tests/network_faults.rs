@@ -556,8 +556,12 @@ fn the_bastion_going_down_mid_rollout_stops_it_cleanly_and_resume_finishes() {
         .status()
         .expect("sshd");
     assert!(started.success());
-    wait_for("the bastion's pid file", Duration::from_secs(10), || {
-        bastion_dir.join("sshd.pid").exists()
+    // sshd creates the file before it writes the pid: wait for the pid, not the file.
+    wait_for("the bastion's pid", Duration::from_secs(10), || {
+        std::fs::read_to_string(bastion_dir.join("sshd.pid"))
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .is_some()
     });
     let again = pid_file(&bastion_dir.join("sshd.pid"));
     cleanup.servers.push(again);
