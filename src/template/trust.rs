@@ -9,12 +9,7 @@ use crate::value::{Map, Value};
 /// `v` with every string that holds Jinja syntax made `Unsafe`, at any depth. Other strings
 /// stay as they are: without `{{`, `{%` or `{#` they are never templated anyway.
 pub fn untrusted(v: Value) -> Value {
-    match v {
-        Value::Str(s) if super::native::is_template(&s) => Value::Unsafe(s),
-        Value::List(l) => Value::List(l.into_iter().map(untrusted).collect()),
-        Value::Map(m) => Value::Map(untrusted_map(m)),
-        other => other,
-    }
+    mark(v, &|s| super::native::is_template(s))
 }
 
 /// [`untrusted`] for every value of a map.
@@ -25,15 +20,17 @@ pub fn untrusted_map(m: Map) -> Map {
 /// A module's result as host data: every string `Unsafe`, so none is ever templated or
 /// evaluated as an expression (`debug: var=`, `assert: that:`), whatever it holds.
 pub fn untrusted_result(m: Map) -> Map {
-    fn all(v: Value) -> Value {
-        match v {
-            Value::Str(s) => Value::Unsafe(s),
-            Value::List(l) => Value::List(l.into_iter().map(all).collect()),
-            Value::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, all(v))).collect()),
-            other => other,
-        }
+    m.into_iter().map(|(k, v)| (k, mark(v, &|_| true))).collect()
+}
+
+/// `v` with the strings `pick` chooses made `Unsafe`, at any depth.
+fn mark(v: Value, pick: &dyn Fn(&str) -> bool) -> Value {
+    match v {
+        Value::Str(s) if pick(&s) => Value::Unsafe(s),
+        Value::List(l) => Value::List(l.into_iter().map(|v| mark(v, pick)).collect()),
+        Value::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, mark(v, pick))).collect()),
+        other => other,
     }
-    m.into_iter().map(|(k, v)| (k, all(v))).collect()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use super::address::parse_address;
 use super::builder::Builder;
-use super::vars_dirs::{Decrypt, VarsDirs, load_vars_dirs};
+use super::vars_dirs::{Decrypt, VarsDirs, load_vars_dirs, open_whole_file};
 use super::{Inventory, LOCALHOST_NAMES, implicit_host, ini, yaml_inv};
 use crate::syntax::error::{Error, ErrorKind, Result};
 use crate::syntax::node::NodeKind;
@@ -127,18 +127,8 @@ fn is_ignored(name: &str) -> bool {
 /// password or altered data fails before anything runs.
 fn load_file(b: &mut Builder, path: &Path, decrypt: Option<Decrypt>) -> Result<()> {
     let source = yaml::read_source(path)?;
-    if crate::syntax::vault::is_encrypted(&source.text) {
+    if let Some(plain) = open_whole_file(path, &source, decrypt)? {
         // A whole encrypted inventory: read the plaintext; errors name lines, never quote them.
-        let Some(d) = decrypt else {
-            return Err(Error::at(
-                ErrorKind::Vault {
-                    message: format!("{} is vault-encrypted and no vault password was given", path.display()),
-                },
-                &crate::syntax::Span::new(source, 1, 1),
-            )
-            .with_help("pass --vault-password-file or --ask-vault-pass"));
-        };
-        let plain = crate::syntax::SourceFile::new(path, d(path, &source.text)?);
         return load_text(b, path, plain, decrypt).map_err(|mut e| {
             e.span = e.span.as_ref().map(crate::syntax::vault::blind_span);
             e

@@ -6,11 +6,12 @@
 
 use super::Warning;
 use crate::syntax::error::{Error, ErrorKind, Result};
-use crate::syntax::span::Span;
+use crate::syntax::span::{SourceFile, Span};
 use crate::syntax::{vault, yaml};
 use crate::value::{Map, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 const EXTENSIONS: [&str; 4] = ["", ".yml", ".yaml", ".json"];
 
@@ -172,22 +173,35 @@ fn extension(name: &str) -> &str {
     }
 }
 
+/// The plaintext of an inventory or vars file encrypted as a whole, `None` when it is not;
+/// without a decryption hook an encrypted file is an error at its first line.
+pub fn open_whole_file(
+    path: &Path,
+    source: &Arc<SourceFile>,
+    decrypt: Option<Decrypt>,
+) -> Result<Option<Arc<SourceFile>>> {
+    if !vault::is_encrypted(&source.text) {
+        return Ok(None);
+    }
+    let Some(decrypt) = decrypt else {
+        return Err(Error::at(
+            ErrorKind::Vault {
+                message: format!("{} is vault-encrypted and no vault password was given", path.display()),
+            },
+            &Span::new(source.clone(), 1, 1),
+        )
+        .with_help("pass --vault-password-file or --ask-vault-pass"));
+    };
+    Ok(Some(SourceFile::new(path, decrypt(path, &source.text)?)))
+}
+
 /// A vars file's mapping; `None` when the file is empty.
 pub fn load_vars_file(path: &Path, decrypt: Option<Decrypt>) -> Result<Option<Map>> {
     let mut source = yaml::read_source(path)?;
-    let encrypted = source.text.starts_with("$ANSIBLE_VAULT;");
-    if encrypted {
-        let Some(decrypt) = decrypt else {
-            return Err(Error::at(
-                ErrorKind::Vault {
-                    message: format!("{} is vault-encrypted and no vault password was given", path.display()),
-                },
-                &Span::new(source, 1, 1),
-            )
-            .with_help("pass --vault-password-file or --ask-vault-pass"));
-        };
-        let plain = decrypt(path, &source.text)?;
-        source = crate::syntax::SourceFile::new(path, plain);
+    let opened = open_whole_file(path, &source, decrypt)?;
+    let encrypted = opened.is_some();
+    if let Some(plain) = opened {
+        source = plain;
     }
     // Errors about a decrypted file point at its lines but never quote them.
     let blind = |mut e: Error| {

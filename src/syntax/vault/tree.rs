@@ -41,6 +41,19 @@ pub fn decrypt_text(text: &str, secrets: &VaultSecrets, span: &Span) -> Result<V
         .ok_or_else(|| Error::at(ErrorKind::Vault { message: WRONG.into() }, span).with_help(WRONG_HELP))
 }
 
+/// The text of one vault value; errors point at `span` and never carry plaintext.
+fn open_text(ciphertext: &str, secrets: &VaultSecrets, span: &Span) -> Result<String> {
+    let bytes = decrypt_text(ciphertext, secrets, span)?;
+    String::from_utf8(bytes).map_err(|_| {
+        Error::at(
+            ErrorKind::Vault {
+                message: "the decrypted vault value is not UTF-8 text".into(),
+            },
+            span,
+        )
+    })
+}
+
 /// Fill in the plaintext of every `!vault` value in the tree. Without any password the values
 /// stay encrypted (using one later is the error); with passwords, one that none of them
 /// opens is an error here, before anything runs.
@@ -48,35 +61,9 @@ pub fn decrypt_in_place(node: &mut Node, secrets: &VaultSecrets) -> Result<()> {
     if secrets.is_empty() {
         return Ok(());
     }
-    match &mut node.kind {
-        NodeKind::Vault(v) if v.plaintext.is_none() => {
-            let bytes = decrypt_text(&v.ciphertext, secrets, &node.span)?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                Error::at(
-                    ErrorKind::Vault {
-                        message: "the decrypted vault value is not UTF-8 text".into(),
-                    },
-                    &node.span,
-                )
-            })?;
-            *v = Arc::new(VaultValue {
-                ciphertext: v.ciphertext.clone(),
-                plaintext: Some(text),
-            });
-        }
-        NodeKind::Seq(items) => {
-            for item in items {
-                decrypt_in_place(item, secrets)?;
-            }
-        }
-        NodeKind::Map(entries) => {
-            for (_, value) in entries {
-                decrypt_in_place(value, secrets)?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
+    // The span given here is replaced by the value's own.
+    let anywhere = Span::synthetic("");
+    decrypt_in_place_with(node, &|text| open_text(text, secrets, &anywhere))
 }
 
 /// Fill in every `!vault` value of the tree with `open` (given the envelope text), for loaders
@@ -116,16 +103,7 @@ pub fn open_value(value: &mut Value, secrets: &VaultSecrets, what: &str) -> Resu
     }
     match value {
         Value::Vault(v) if v.plaintext.is_none() => {
-            let span = Span::synthetic(what);
-            let bytes = decrypt_text(&v.ciphertext, secrets, &span)?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                Error::at(
-                    ErrorKind::Vault {
-                        message: "the decrypted vault value is not UTF-8 text".into(),
-                    },
-                    &span,
-                )
-            })?;
+            let text = open_text(&v.ciphertext, secrets, &Span::synthetic(what))?;
             *v = Arc::new(VaultValue {
                 ciphertext: v.ciphertext.clone(),
                 plaintext: Some(text),
